@@ -51,13 +51,15 @@ class bpf_map {
   virtual long delete_elem(const void* key) = 0;
 
   // Calls cb(cb_ctx, key, value) for each element in the map's order until cb returns nonzero;
-  // returns the number of elements visited (bpf_for_each_map_elem). Keys passed are read-only.
+  // returns the number of elements visited (bpf_for_each_map_elem). Keys passed are copies in a
+  // read-only region of the map's ("map 'x' key"), as the kernel's PTR_TO_MAP_KEY is read-only.
   virtual long for_each_elem(map_elem_cb cb, void* cb_ctx) = 0;
 
   // Syscall side. BPF_MAP_GET_NEXT_KEY: key == nullptr (or a key not in the map) gives the first
   // key; -ENOENT after the last.
   virtual long get_next_key(const void* key, void* next_key) = 0;
-  // BPF_MAP_LOOKUP_ELEM: copies the value out (percpu maps: the one CPU's value); 0 or -ENOENT.
+  // BPF_MAP_LOOKUP_ELEM: copies the value out (percpu maps: the one CPU's value_size bytes, where
+  // the kernel's syscall copies round_up(value_size, 8) per CPU); 0 or -ENOENT.
   virtual long lookup_copy(const void* key, void* value_out);
 
   // Bytes this map holds, like the kernel's map_mem_usage (bpftool's "memlock").
@@ -77,15 +79,17 @@ class bpf_map {
 class ringbuf_map : public bpf_map {
  public:
   // Program side.
-  virtual void* reserve(uint64_t size, uint64_t flags) = 0;        // nullptr when full
-  virtual void submit(void* sample, uint64_t flags) = 0;
-  virtual void discard(void* sample, uint64_t flags) = 0;
+  virtual void* reserve(uint64_t size, uint64_t flags) = 0;  // nullptr when full
+  // Commit a reserved sample; false (and nothing changed) if `sample` is not one being written.
+  virtual bool submit(void* sample, uint64_t flags) = 0;
+  virtual bool discard(void* sample, uint64_t flags) = 0;
   virtual long output(const void* data, uint64_t size, uint64_t flags) = 0;  // 0 or -errno
   virtual uint64_t query(uint64_t flags) = 0;  // BPF_RB_AVAIL_DATA, RING_SIZE, CONS_POS, PROD_POS
 
   // Host side: calls fn for each committed record in order, skipping discarded ones, and
   // advances the consumer position. Stops at a record still being written or when fn returns
-  // nonzero (that record is left for next time). Returns the number of records consumed.
+  // nonzero (that record is left for next time, where libbpf's ring_buffer__consume consumes it
+  // and returns the error). Returns the number of records consumed.
   using consume_fn = int (*)(void* ctx, const void* data, size_t size);
   virtual long consume(consume_fn fn, void* ctx) = 0;
 

@@ -57,11 +57,16 @@ std::string describe_access(access_check c, uintptr_t addr, size_t size, bool wr
                 addr);
   std::string s = buf;
   switch (c.status) {
-    case access_status::ok: return s + " ok";
-    case access_status::unmapped: return s + " outside every region";
-    case access_status::crosses_end: break;
-    case access_status::outside_elem: break;
-    case access_status::read_only: return s + " to read-only " + c.region->name;
+    case access_status::ok:
+      return s + " ok";
+    case access_status::unmapped:
+      return s + " outside every region";
+    case access_status::crosses_end:
+      break;
+    case access_status::outside_elem:
+      break;
+    case access_status::read_only:
+      return s + " to read-only " + c.region->name;
   }
   std::snprintf(buf, sizeof buf, " (offset %" PRIuPTR " of %zu)", addr - c.region->start,
                 c.region->size);

@@ -23,17 +23,18 @@ struct mem_region {
   uint32_t elem_off = 0;  // addressable window inside each element (stride > 0)
   uint32_t elem_len = 0;
   bool writable = true;
-  std::string name;  // for errors: "stack", "ctx", "map 'counts' value", ...
+  std::string name;             // for errors: "stack", "ctx", "map 'counts' value", ...
+  const void* owner = nullptr;  // the object that registered it (a bpf_map, ...), if any
 
   uintptr_t end() const { return start + size; }
 };
 
 enum class access_status {
   ok,
-  unmapped,     // no region contains the first byte
-  crosses_end,  // starts inside a region, ends past it (or past its element window)
-  outside_elem, // inside an array region but not in an element's addressable window
-  read_only,    // a store to a read-only region
+  unmapped,      // no region contains the first byte
+  crosses_end,   // starts inside a region, ends past it (or past its element window)
+  outside_elem,  // inside an array region but not in an element's addressable window
+  read_only,     // a store to a read-only region
 };
 
 struct access_check {
