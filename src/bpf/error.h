@@ -16,7 +16,7 @@ struct error {
 template <class T>
 class [[nodiscard]] result {
  public:
-  result(T v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  result(T v) : v_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
   result(error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

@@ -26,7 +26,10 @@ struct run_args {
 
 class interpreter {
  public:
-  explicit interpreter(bool checked = false) : checked_(checked) {}
+  // insn_limit (checked mode only; 0 = none) stops a run after that many instructions, so that
+  // unverified programs, which may loop forever, can be fuzzed.
+  explicit interpreter(bool checked = false, uint64_t insn_limit = 0)
+      : checked_(checked), insn_limit_(insn_limit) {}
   bool checked() const { return checked_; }
 
   // Runs prog from instruction 0; returns r0 at the final exit, or the fault.
@@ -38,6 +41,7 @@ class interpreter {
 
  private:
   bool checked_;
+  uint64_t insn_limit_;
 };
 
 }  // namespace mmbpf::bpf

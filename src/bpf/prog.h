@@ -26,8 +26,8 @@ struct prog_load_opts {
 struct bpf_prog {
   std::string name;
   runtime* rt = nullptr;
-  std::vector<insn> insns;   // as loaded
-  std::vector<insn> xlated;  // what engines run
+  std::vector<insn> insns;               // as loaded
+  std::vector<insn> xlated;              // what engines run
   std::vector<uint32_t> subprog_starts;  // sorted; [0] == 0
   uint32_t max_call_depth = 1;           // frames on the deepest static call chain
 

@@ -50,17 +50,28 @@ enum kfunc_flags : uint32_t {
 struct kfunc_desc {
   std::string name;
   bpf_func fn = nullptr;
-  uint32_t flags = 0;  // kfunc_flags
-  uint32_t btf_id = 0; // the id programs call it by (BPF_PSEUDO_KFUNC_CALL imm)
+  uint32_t flags = 0;   // kfunc_flags
+  uint32_t btf_id = 0;  // the id programs call it by (BPF_PSEUDO_KFUNC_CALL imm)
 };
 
-// name → kfunc, and btf_id → kfunc. Ids are assigned at registration unless given; the
-// object loader (a later layer) binds __ksym externs by name.
+// A kernel variable a program may address by ld_imm64 BPF_PSEUDO_BTF_ID (a typed __ksym).
+struct ksym_var {
+  std::string name;
+  void* addr = nullptr;
+  size_t size = 0;
+  uint32_t btf_id = 0;
+};
+
+// The kernel symbols programs may use: kfuncs (called by BPF_PSEUDO_KFUNC_CALL) and variables
+// (loaded by BPF_PSEUDO_BTF_ID), by name and by id, in one id space as in vmlinux BTF. Ids are
+// assigned at registration unless given; the object loader binds __ksym externs by name.
 class kfunc_registry {
  public:
   static constexpr uint32_t first_id = 0x10000;  // clear of small numbers that look like helpers
   // Returns the kfunc's id; an error if the name or the id is taken.
   result<uint32_t> add(kfunc_desc k);
+  result<uint32_t> add_var(ksym_var v);
+  const ksym_var* var_by_id(uint32_t btf_id) const;
   const kfunc_desc* by_name(std::string_view name) const;
   const kfunc_desc* by_id(uint32_t btf_id) const;
   // Dense index for engines: at(index_of(id)) is the kfunc. -1 if unknown.
@@ -72,6 +83,8 @@ class kfunc_registry {
   std::vector<kfunc_desc> kfuncs_;
   std::unordered_map<std::string, int> by_name_;
   std::unordered_map<uint32_t, int> by_id_;
+  std::unordered_map<uint32_t, ksym_var> vars_;
+  std::unordered_map<std::string, uint32_t> var_names_;
   uint32_t next_id_ = first_id;
 };
 
@@ -86,8 +99,8 @@ struct run_ctx {
   bool checked = false;  // validate every pointer a helper is given
   // Calls the BPF function at `fn` (a value loaded by ld_imm64 BPF_PSEUDO_FUNC) with up to five
   // arguments, in the running engine. Used by bpf_loop, bpf_for_each_map_elem, kfunc callbacks.
-  uint64_t (*call_fn)(run_ctx* rc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
-                      uint64_t a4, uint64_t a5) = nullptr;
+  uint64_t (*call_fn)(run_ctx* rc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                      uint64_t a5) = nullptr;
   void* engine = nullptr;  // the engine's own state, for call_fn
   // Extra regions of this run (its context and stack), checked before the runtime's table.
   mem_region local[2];
@@ -127,7 +140,7 @@ class runtime {
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
-  // Helpers, by the kernel's BPF_FUNC_* id.
+  // Helpers, by the kernel's BPF_FUNC_* id; a null name becomes the kernel's name for the id.
   void register_helper(int id, helper_proto proto);
   const helper_proto* helper(int id) const {
     return id >= 0 && id < max_helper_id && helpers_[id].fn ? &helpers_[id] : nullptr;
@@ -137,13 +150,12 @@ class runtime {
   kfunc_registry& kfuncs() { return kfuncs_; }
   const kfunc_registry& kfuncs() const { return kfuncs_; }
 
-  // Maps, addressed by small integers as the kernel's fds are. A created map's regions join the
-  // address space.
+  // Maps, addressed by small integers as the kernel's fds are; they live as long as the
+  // runtime. A created map's regions join the address space.
   result<int> create_map(const map_attr& attr);
   bpf_map* map(int fd) const;
   // The fd of a map object, or -1.
   int map_fd(const bpf_map* m) const;
-  void close_map(int fd);
 
   region_table& regions() { return regions_; }
   const region_table& regions() const { return regions_; }
@@ -152,9 +164,13 @@ class runtime {
   // seed 0, printk into trace_log().
   std::function<uint64_t()> ktime_get_ns;
   std::function<uint64_t()> get_current_pid_tgid;
+  uint64_t now_ns();    // ktime_get_ns or the default clock
+  uint64_t pid_tgid();  // get_current_pid_tgid or 0
   void seed_prandom(uint64_t seed) { prandom_state_ = seed; }
   uint32_t prandom_u32();
   std::string& trace_log() { return trace_log_; }
+  // Like the kernel.bpf_stats_enabled sysctl: engines count runs and time per program.
+  bool stats_enabled = false;
 
  private:
   std::vector<helper_proto> helpers_;
