@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset default >/dev/null
 cmake --build --preset default -j2 --target mmbpf
-build/mmbpf exec samples/fib.hex
+# fib(n) in eBPF, n = 20 given as input memory; prints r0 = fib(20) = 0x1a6d
+build/mmbpf exec "14 00 00 00" < samples/fib.hex
