@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The source of the model's BTF: compiled with the BPF clang flags (cmake/bpf.cmake), its .BTF
+ * section is extracted and embedded in the runtime (src/bpf/vmlinux_btf.cpp). Not a .bpf.c
+ * file, so the rule for policies does not build it as a program.
+ *
+ * clang emits BTF only for types that something in the object uses. To emit every type of
+ * vmlinux.h, the one function below asks for each type's local BTF id
+ * (__builtin_btf_type_id(..., BPF_TYPE_ID_LOCAL), i.e. libbpf's bpf_core_type_id_local()): that
+ * forces the complete type into .BTF. The relocations it creates go to .BTF.ext, which is not
+ * embedded. What it adds to the BTF: FUNC 'vmlinux_btf_anchor', its FUNC_PROTO and the INT
+ * 'int' (which vmlinux.h uses anyway). Add a line here for each new top-level type of
+ * vmlinux.h: a type no one lists is missing from the BTF, and from the layout check.
+ *
+ * Types that only vmlinux.h's other types reference (list_head, atomic_t, page, ...) would be
+ * emitted anyway; they are listed too so that the list reads as the header's contents.
+ */
+#include "vmlinux.h"
+
+#define T(type) (int)__builtin_btf_type_id(*(type *)0, 0)
+
+int vmlinux_btf_anchor(void)
+{
+	return 0
+		/* typedefs */
+		+ T(atomic_t) + T(atomic64_t) + T(atomic_long_t) + T(refcount_t) + T(swp_entry_t)
+		+ T(nodemask_t) + T(size_t) + T(ssize_t) + T(pid_t) + T(uid_t) + T(gid_t)
+		+ T(loff_t) + T(pgoff_t) + T(gfp_t) + T(fmode_t) + T(umode_t)
+		+ T(s8) + T(u8) + T(s16) + T(u16) + T(s32) + T(u32) + T(s64) + T(u64) + T(bool)
+		/* enums */
+		+ T(enum pageflags) + T(enum lru_list) + T(enum node_stat_item)
+		+ T(enum memcg_stat_item) + T(enum memcg_memory_event) + T(enum oom_constraint)
+		+ T(enum psi_res) + T(enum psi_states) + T(enum psi_aggregators)
+		+ T(enum cache_ext_iterate_mode) + T(enum cache_ext_iterate_list)
+		/* lists, folios, the page cache */
+		+ T(struct list_head) + T(struct page) + T(struct folio)
+		+ T(struct address_space) + T(struct inode) + T(struct file_ra_state)
+		+ T(struct file)
+		/* cgroups and memcg */
+		+ T(struct kernfs_node) + T(struct cgroup_subsys_state) + T(struct cgroup)
+		+ T(struct css_set) + T(struct page_counter) + T(struct mem_cgroup_id)
+		+ T(struct mem_cgroup)
+		/* tasks */
+		+ T(struct percpu_counter) + T(struct mm_struct) + T(struct signal_struct)
+		+ T(struct task_struct)
+		/* OOM */
+		+ T(struct oom_control) + T(struct bpf_link) + T(struct bpf_struct_ops_link)
+		+ T(struct bpf_oom_ops)
+		/* PSI */
+		+ T(struct psi_window) + T(struct psi_trigger) + T(struct bpf_psi_ops)
+		/* cache_ext */
+		+ T(struct cache_ext_eviction_ctx) + T(struct cache_ext_admission_ctx)
+		+ T(struct cache_ext_list_node) + T(struct sampling_options)
+		+ T(struct cache_ext_iterate_opts) + T(struct cache_ext_ops)
+		/* struct_ops test type */
+		+ T(struct bpf_dummy_ops_state) + T(struct bpf_dummy_ops);
+}
