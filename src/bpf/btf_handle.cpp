@@ -3,12 +3,22 @@
 
 #include <fmt/format.h>
 
+#include <bpf/libbpf.h>
+
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 
 namespace mmbpf::bpf {
 
+namespace {
+// libbpf prints its own diagnostics to stderr; ours are the error values.
+int quiet(enum libbpf_print_level, const char*, va_list) { return 0; }
+}  // namespace
+
 result<btf_handle> btf_handle::parse(std::span<const uint8_t> raw, std::string_view what) {
+  static const bool silenced = (libbpf_set_print(quiet), true);
+  (void)silenced;
   errno = 0;
   struct btf* b = btf__new(raw.data(), static_cast<uint32_t>(raw.size()));
   const int err = errno;
