@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "bpf/core.h"
 #include "bpf/runtime.h"
 
 namespace mmbpf::bpf {
@@ -155,7 +156,9 @@ struct checker {
         if (j32 || x) return fail(pc, "unknown opcode {:02x}", i.code);
         if (i.dst_reg || i.off || i.src_reg > BPF_PSEUDO_KFUNC_CALL)
           return fail(pc, "BPF_CALL uses reserved fields");
-        if (i.src_reg == 0 && !rt.helper(i.imm)) return fail(pc, "invalid func unknown#{}", i.imm);
+        // A call poisoned by a failed CO-RE relocation loads; it faults if it is ever reached.
+        if (i.src_reg == 0 && !rt.helper(i.imm) && !is_core_poison(i))
+          return fail(pc, "invalid func unknown#{}", i.imm);
         if (i.src_reg == BPF_PSEUDO_KFUNC_CALL && !rt.kfuncs().by_id(static_cast<uint32_t>(i.imm)))
           return fail(pc, "kernel function btf_id {} is not registered", i.imm);
         if (i.src_reg == BPF_PSEUDO_CALL) {

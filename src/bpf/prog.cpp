@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "bpf/core.h"
 #include "bpf/decoder.h"
 #include "bpf/runtime.h"
 
@@ -29,6 +30,11 @@ result<std::unique_ptr<bpf_prog>> bpf_prog::load(runtime& rt, std::vector<insn> 
 
   for (size_t pc = 0; pc < p->xlated.size(); ++pc) {
     insn& i = p->xlated[pc];
+    if (is_core_poison(i)) {  // runs as a kfunc that faults the program
+      i.src_reg = BPF_PSEUDO_KFUNC_CALL;
+      i.imm = rt.kfuncs().index_of(rt.kfuncs().by_name(core_poison_kfunc)->btf_id);
+      continue;
+    }
     if (is_kfunc_call(i)) {
       i.imm = rt.kfuncs().index_of(static_cast<uint32_t>(i.imm));
       continue;
@@ -71,10 +77,15 @@ result<std::unique_ptr<bpf_prog>> bpf_prog::load(runtime& rt, std::vector<insn> 
         break;
       }
       case BPF_PSEUDO_BTF_ID: {
-        const ksym_var* v = rt.kfuncs().var_by_id(static_cast<uint32_t>(i.imm));
-        if (!v)
+        // A kernel variable's address, or a kfunc's (bpf_ksym_exists tests it for non-zero).
+        const uint32_t id = static_cast<uint32_t>(i.imm);
+        if (const ksym_var* v = rt.kfuncs().var_by_id(id)) {
+          value = reinterpret_cast<uint64_t>(v->addr);
+        } else if (const kfunc_desc* k = rt.kfuncs().by_id(id)) {
+          value = reinterpret_cast<uint64_t>(k->fn);
+        } else {
           return fail(pc, fmt::format("btf_id {} is not a registered kernel variable", i.imm));
-        value = reinterpret_cast<uint64_t>(v->addr);
+        }
         break;
       }
       case BPF_PSEUDO_FUNC:

@@ -57,6 +57,11 @@ const ksym_var* kfunc_registry::var_by_id(uint32_t btf_id) const {
   return it == vars_.end() ? nullptr : &it->second;
 }
 
+const ksym_var* kfunc_registry::var_by_name(std::string_view name) const {
+  auto it = var_names_.find(std::string(name));
+  return it == var_names_.end() ? nullptr : var_by_id(it->second);
+}
+
 // ---- the current run ----
 
 namespace {
@@ -100,8 +105,26 @@ bool run_ctx::check_access(uint64_t addr, uint64_t size, bool write, const char*
 
 // ---- runtime ----
 
+namespace {
+uint64_t unresolved_weak_kfunc_call(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
+  current_run()->set_fault("call to an unresolved __weak kfunc");
+  return 0;
+}
+uint64_t core_poison_call(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
+  current_run()->set_fault("reached an instruction poisoned by a failed CO-RE relocation");
+  return 0;
+}
+}  // namespace
+
 runtime::runtime() : helpers_(max_helper_id) {
   register_standard_helpers(*this);
+  (void)kfuncs_.add({.name = unresolved_weak_kfunc, .fn = unresolved_weak_kfunc_call});
+  (void)kfuncs_.add({.name = core_poison_kfunc, .fn = core_poison_call});
+  // net/bpf/bpf_dummy_struct_ops.c: the kernel's struct_ops type for testing loaders.
+  (void)struct_ops_.add({.name = "bpf_dummy_ops",
+                         .rules = {{.name = "test_1"},
+                                   {.name = "test_2"},
+                                   {.name = "test_sleepable", .sleepable = true}}});
 }
 runtime::~runtime() = default;
 

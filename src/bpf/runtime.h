@@ -22,6 +22,7 @@
 #include "bpf/error.h"
 #include "bpf/map.h"
 #include "bpf/memory.h"
+#include "bpf/struct_ops.h"
 
 namespace mmbpf::bpf {
 
@@ -72,6 +73,7 @@ class kfunc_registry {
   result<uint32_t> add(kfunc_desc k);
   result<uint32_t> add_var(ksym_var v);
   const ksym_var* var_by_id(uint32_t btf_id) const;
+  const ksym_var* var_by_name(std::string_view name) const;
   const kfunc_desc* by_name(std::string_view name) const;
   const kfunc_desc* by_id(uint32_t btf_id) const;
   // Dense index for engines: at(index_of(id)) is the kfunc. -1 if unknown.
@@ -90,6 +92,11 @@ class kfunc_registry {
 
 class runtime;
 struct bpf_prog;
+
+// The kfunc an unresolved __weak kfunc call is bound to: it faults the run (see object_load.cpp).
+inline constexpr const char* unresolved_weak_kfunc = "__mmbpf_unresolved_weak_kfunc";
+// The kfunc a CO-RE-poisoned instruction (core.h) runs as: it faults the run.
+inline constexpr const char* core_poison_kfunc = "__mmbpf_core_poison";
 
 // The state of one program run that helpers may need (the kernel's bpf_run_ctx plus what the
 // interpreter knows). Engines create it; helpers reach it through current_run().
@@ -150,6 +157,10 @@ class runtime {
   kfunc_registry& kfuncs() { return kfuncs_; }
   const kfunc_registry& kfuncs() const { return kfuncs_; }
 
+  // struct_ops types; bpf_dummy_ops (the kernel's test type) is registered from the start.
+  struct_ops_registry& struct_ops() { return struct_ops_; }
+  const struct_ops_registry& struct_ops() const { return struct_ops_; }
+
   // Maps, addressed by small integers as the kernel's fds are; they live as long as the
   // runtime. A created map's regions join the address space.
   result<int> create_map(const map_attr& attr);
@@ -175,6 +186,7 @@ class runtime {
  private:
   std::vector<helper_proto> helpers_;
   kfunc_registry kfuncs_;
+  struct_ops_registry struct_ops_;
   std::vector<std::unique_ptr<bpf_map>> maps_;
   region_table regions_;
   uint64_t prandom_state_ = 0;

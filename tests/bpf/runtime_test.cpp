@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bpf/core.h"
 #include "bpf/helpers.h"
 #include "bpf/interpreter.h"
 
@@ -318,6 +319,21 @@ TEST_P(Runtime, CallbackFramesCountTowardTheCallDepthLimit) {
   auto p = bpf_prog::load(rt, std::move(b).insns());
   ASSERT_FALSE(p);  // statically nine frames
   EXPECT_THAT(p.err().msg, HasSubstr("the call stack of 9 frames is too deep"));
+}
+
+TEST_P(Runtime, CorePoisonedInstructionLoadsAndFaultsOnlyIfReached) {
+  // if r1 == 0 (no memory) the poisoned call is skipped.
+  const insn poison = call_helper(core_poison_imm);
+  insn_buf b;
+  b << mov64_imm(0, 7) << jmp_imm(BPF_JEQ, 1, 0, 1) << poison << exit();
+  auto p = load(std::move(b));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(run(*p), 7u);
+  uint8_t mem[8] = {};
+  auto r = vm.run_mem(*p, mem, sizeof mem);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.err().msg, HasSubstr("insn 2: reached an instruction poisoned by a failed CO-RE "
+                                     "relocation"));
 }
 
 // ---- load-time resolution errors ----
