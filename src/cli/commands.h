@@ -8,5 +8,6 @@ namespace mmbpf::cli {
 // Each adds a subcommand whose callback sets the process exit code in *rc.
 void add_exec_command(CLI::App& app, int* rc);
 void add_asm_commands(CLI::App& app, int* rc);
+void add_prog_command(CLI::App& app, int* rc);
 
 }  // namespace mmbpf::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   mmbpf::cli::add_exec_command(app, &rc);
   mmbpf::cli::add_asm_commands(app, &rc);
+  mmbpf::cli::add_prog_command(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,44 +1,19 @@
 // `mmbpf exec` end to end, through the real binary: results on stdout, one-line errors on stderr,
 // exit codes, and no crash on programs that touch memory they do not own.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "run_mmbpf.h"
 
 namespace {
 
-struct outcome {
-  int rc;
-  std::string out, err;
-};
+using mmbpf::test::outcome;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using mmbpf::test::slurp;
 
-// Runs `mmbpf ARGS` with `input` on stdin.
 outcome mmbpf(const std::string& args, const std::string& input) {
-  // Unique per process and call: CTest runs tests in parallel processes.
-  static int n = 0;
-  const std::string dir =
-      ::testing::TempDir() + "/mmbpf_exec_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-  const std::string in = dir + ".in", out = dir + ".out", err = dir + ".err";
-  std::ofstream(in) << input;
-  const std::string cmd =
-      std::string(MMBPF_BIN) + " " + args + " <" + in + " >" + out + " 2>" + err;
-  const int st = std::system(cmd.c_str());
-  outcome o{WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(out), slurp(err)};
-  std::remove(in.c_str());
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return o;
+  return mmbpf::test::run_mmbpf(args, input);
 }
 
 const std::string fib = slurp(std::string(MMBPF_SOURCE_DIR) + "/samples/fib.hex");
