@@ -17,9 +17,10 @@ uint64_t mul(uint64_t a, uint64_t b, uint64_t, uint64_t, uint64_t) { return a * 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace mmbpf::bpf;
+  namespace bpf = mmbpf::bpf;  // (libbpf declares a struct bpf_object too)
+  using bpf::interpreter, bpf::obj_prog, bpf::runtime;
   if (size > (1u << 20)) return -1;
-  auto o = bpf_object::open_mem({data, size}, "fuzz.o");
+  auto o = bpf::bpf_object::open_mem({data, size}, "fuzz.o");
   if (!o) return 0;
   const uint64_t v = 3;
   (void)(*o)->set_global("scale", {reinterpret_cast<const uint8_t*>(&v), sizeof v});

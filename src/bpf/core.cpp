@@ -958,7 +958,9 @@ std::optional<size_t> reachable_poison(std::span<const insn> insns,
 
   std::optional<size_t> hit;
   while (!work.empty()) {
-    auto [pc, r] = work.back();
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    size_t pc = work.back().first;
+    regs r = work.back().second;
     work.pop_back();
     while (pc < n && !visited[pc]) {
       visited[pc] = true;
