@@ -126,6 +126,13 @@ result<std::unique_ptr<bpf_object>> bpf_object::open_mem(std::span<const uint8_t
     const elf_symbol& s = st.syms[k];
     if (s.shndx != SHN_UNDEF && s.shndx < SHN_LORESERVE && s.shndx >= nsec)
       return fail(fmt::format("symbol '{}': bad section index {}", s.name, s.shndx));
+    // Variables lie inside their section (set_global and relocations index by them).
+    if (s.type == STT_OBJECT && s.shndx != SHN_UNDEF && s.shndx < nsec) {
+      const size_t n = st.secs[s.shndx].data.size();
+      if (s.value > n || s.size > n - s.value)
+        return fail(fmt::format("symbol '{}': [{}, +{}) lies outside section '{}' of {} bytes",
+                                s.name, s.value, s.size, st.secs[s.shndx].name, n));
+    }
   }
 
   // Relocations, by the section they apply to.

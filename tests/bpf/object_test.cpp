@@ -252,6 +252,24 @@ TEST(ObjectMalformed, SymbolWithBadSectionIndex) {
   EXPECT_THAT(open_err(e), HasSubstr("bad section index 999"));
 }
 
+TEST(ObjectMalformed, VariableOutsideItsSection) {
+  auto e = bytes_of("obj_globals");
+  Elf64_Shdr* st = section(e, ".symtab");
+  ASSERT_NE(st, nullptr);
+  auto* syms = reinterpret_cast<Elf64_Sym*>(e.data() + st->sh_offset);
+  const char* names = reinterpret_cast<const char*>(
+      e.data() + reinterpret_cast<Elf64_Shdr*>(e.data() + reinterpret_cast<Elf64_Ehdr*>(e.data())->e_shoff)[st->sh_link].sh_offset);
+  bool patched = false;
+  for (size_t i = 0; i < st->sh_size / sizeof(Elf64_Sym); ++i)
+    if (std::strcmp(names + syms[i].st_name, "scale") == 0) {
+      syms[i].st_value = 0x7fffffff;  // found by fuzz_object: set_global wrote through it
+      patched = true;
+    }
+  ASSERT_TRUE(patched);
+  EXPECT_THAT(open_err(e), HasSubstr("bad.o: symbol 'scale': [2147483647, +8) lies outside "
+                                     "section '.rodata'"));
+}
+
 TEST(ObjectMalformed, RelocationAgainstMissingSymbol) {
   auto e = bytes_of("obj_calls");
   Elf64_Shdr* rel = section(e, ".relsyscall");
