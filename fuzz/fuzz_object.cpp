@@ -25,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t v = 3;
   (void)(*o)->set_global("scale", {reinterpret_cast<const uint8_t*>(&v), sizeof v});
   runtime rt;
+  rt.map_memory_limit = 64 << 20;  // objects may ask for any size; the fuzzer's RSS is bounded
   (void)rt.kfuncs().add({.name = "bpf_test_mul", .fn = mul});
   if (!(*o)->load(rt)) return 0;
   const interpreter vm(/*checked=*/true, /*insn_limit=*/100000);

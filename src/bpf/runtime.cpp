@@ -134,7 +134,22 @@ void runtime::register_helper(int id, helper_proto proto) {
   helpers_[id] = proto;
 }
 
+namespace {
+// An upper bound on what a map of these attributes allocates (elements, index, ring pages).
+uint64_t map_bytes_bound(const map_attr& a) {
+  const uint64_t n = a.max_entries;
+  if (a.map_type == BPF_MAP_TYPE_RINGBUF) return 2 * n + 4096;
+  return n * (64 + ((uint64_t{a.key_size} + 7) & ~7ULL) + ((uint64_t{a.value_size} + 7) & ~7ULL)) +
+         4096;
+}
+}  // namespace
+
 result<int> runtime::create_map(const map_attr& attr) {
+  const uint64_t need = map_bytes_bound(attr);
+  if (need > map_memory_limit || map_memory_used_ > map_memory_limit - need)
+    return error{fmt::format("map '{}': needs up to {} bytes; {} of the runtime's map memory "
+                             "limit of {} are in use (-ENOMEM)",
+                             attr.name, need, map_memory_used_, map_memory_limit)};
   auto m = bpf_map::create(attr);
   if (!m) return m.err();
   std::vector<uintptr_t> added;
@@ -148,6 +163,7 @@ result<int> runtime::create_map(const map_attr& attr) {
     }
     added.push_back(start);
   }
+  map_memory_used_ += m.value()->mem_usage();
   maps_.push_back(std::move(m.value()));
   return static_cast<int>(maps_.size() - 1);
 }

@@ -167,6 +167,10 @@ class runtime {
   bpf_map* map(int fd) const;
   // The fd of a map object, or -1.
   int map_fd(const bpf_map* m) const;
+  // All maps' memory together may not exceed this (as a memcg's memory.max would stop their
+  // charges): a map that could take it past the limit is refused with -ENOMEM at creation.
+  uint64_t map_memory_limit = uint64_t{8} << 30;
+  uint64_t map_memory_used() const { return map_memory_used_; }
 
   region_table& regions() { return regions_; }
   const region_table& regions() const { return regions_; }
@@ -189,6 +193,7 @@ class runtime {
   struct_ops_registry struct_ops_;
   std::vector<std::unique_ptr<bpf_map>> maps_;
   region_table regions_;
+  uint64_t map_memory_used_ = 0;
   uint64_t prandom_state_ = 0;
   uint64_t clock_ = 0;
   std::string trace_log_;

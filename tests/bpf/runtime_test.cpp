@@ -370,6 +370,21 @@ TEST(ProgLoad, ResolutionErrorsNameTheInstruction) {
   EXPECT_EQ(err(ld_imm64(1, *arr, BPF_PSEUDO_MAP_FD)), "loaded");
 }
 
+TEST(MapMemory, CreationBeyondTheLimitIsRefused) {
+  runtime rt;
+  rt.map_memory_limit = 1 << 20;
+  auto a = rt.create_map({.map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
+                          .max_entries = 1000, .name = "small"});
+  ASSERT_TRUE(a) << a.err().msg;
+  EXPECT_GE(rt.map_memory_used(), 8000u);
+  auto b = rt.create_map({.map_type = BPF_MAP_TYPE_HASH, .key_size = 8, .value_size = 64,
+                          .max_entries = 1 << 20, .name = "huge"});
+  ASSERT_FALSE(b);
+  EXPECT_THAT(b.err().msg, HasSubstr("map 'huge': needs up to"));
+  EXPECT_THAT(b.err().msg, HasSubstr("of the runtime's map memory limit of 1048576 are in use "
+                                     "(-ENOMEM)"));
+}
+
 TEST(KfuncRegistry, NamesAndIdsAreUnique) {
   kfunc_registry r;
   auto a = r.add({.name = "a", .fn = kf_add3});
