@@ -52,7 +52,10 @@ uint32_t btf_handle::find(std::string_view name, uint32_t kind) const {
 
 uint32_t btf_handle::skip_mods_and_typedefs(uint32_t id) const {
   const struct btf_type* t = type(id);
-  while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+  // libbpf validates ids but not cycles: a chain longer than libbpf's MAX_RESOLVE_DEPTH (32)
+  // is a loop, and resolves to void.
+  for (int n = 0; t && (btf_is_mod(t) || btf_is_typedef(t)); ++n) {
+    if (n == 32) return 0;
     id = t->type;
     t = type(id);
   }

@@ -31,7 +31,8 @@ class btf_handle {
   std::string_view str(uint32_t off) const;        // a string of the string section
   // The id of the named type of this kind (BTF_KIND_*), or 0.
   uint32_t find(std::string_view name, uint32_t kind) const;
-  // Follows typedefs and modifiers (const, volatile, restrict, type tags) to the underlying type.
+  // Follows typedefs and modifiers (const, volatile, restrict, type tags) to the underlying type;
+  // 0 (void) for a chain that loops.
   uint32_t skip_mods_and_typedefs(uint32_t id) const;
   // The type's size in bytes (btf__resolve_size), or an error for types without one.
   result<uint32_t> size_of(uint32_t id) const;

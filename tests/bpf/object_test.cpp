@@ -290,3 +290,24 @@ TEST(ObjectMalformed, BadBtf) {
 
 }  // namespace
 }  // namespace mmbpf::bpf
+
+namespace mmbpf::bpf {
+namespace {
+
+// Found by fuzz_object: a typedef that names itself looped forever.
+TEST(BtfHandle, TypedefCycleResolvesToVoid) {
+  struct btf* b = btf__new_empty();
+  ASSERT_NE(b, nullptr);
+  const int id = btf__add_typedef(b, "loop", 2);  // id 1 -> 2
+  ASSERT_EQ(id, 1);
+  ASSERT_EQ(btf__add_typedef(b, "back", 1), 2);   // id 2 -> 1
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(b, &size);
+  auto h = btf_handle::parse({static_cast<const uint8_t*>(raw), size}, "cycle");
+  btf__free(b);
+  ASSERT_TRUE(h) << h.err().msg;
+  EXPECT_EQ(h->skip_mods_and_typedefs(1), 0u);
+}
+
+}  // namespace
+}  // namespace mmbpf::bpf
