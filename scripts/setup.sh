@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ clang-14 libclang-rt-14-dev   # build; clang also targets BPF and fuzzes
+  cmake ninja-build g++ clang-14 llvm-14 libclang-rt-14-dev  # build; clang targets BPF and fuzzes, llvm-objcopy extracts BTF
   linux-libc-dev                                       # <linux/bpf.h>: the kernel's BPF uapi names
   libgtest-dev libgmock-dev libbenchmark-dev           # tests and benchmarks
   libcli11-dev libfmt-dev nlohmann-json3-dev           # the command line
