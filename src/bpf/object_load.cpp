@@ -343,7 +343,7 @@ result<void> bpf_object::load(runtime& rt) {
       if (mt && btf_is_ptr(mt)) continue;  // function pointers, bound above
       auto sz = btf_.size_of(lm.type);
       const uint32_t off = btf_member_bit_offset(lt, k) / 8;
-      if (!sz || off + *sz > o.data.size()) continue;
+      if (!sz || off > o.data.size() || *sz > o.data.size() - off) continue;
       const bool nonzero = std::any_of(o.data.begin() + off, o.data.begin() + off + *sz, [](uint8_t b) { return b != 0; });
       if (!nonzero) continue;
       const struct btf_member* km = kmember(mn);

@@ -188,7 +188,7 @@ result<std::unique_ptr<bpf_object>> bpf_object::open_mem(std::span<const uint8_t
     if (s.type != STT_FUNC || s.shndx == SHN_UNDEF || s.shndx >= nsec) continue;
     const elf_section& sec = st.secs[s.shndx];
     if (!sec.exec()) return fail(fmt::format("function '{}' is in non-executable section '{}'", s.name, sec.name));
-    if (s.value % sizeof(insn) || s.size % sizeof(insn) || s.size == 0 || s.value + s.size > sec.data.size())
+    if (s.value % sizeof(insn) || s.size % sizeof(insn) || s.size == 0 || s.value > sec.data.size() || s.size > sec.data.size() - s.value)
       return fail(fmt::format("function '{}': bad bounds [{}, +{}) in section '{}' of {} bytes", s.name, s.value, s.size, sec.name, sec.data.size()));
     st.funcs[s.shndx].push_back({static_cast<uint32_t>(k), static_cast<uint32_t>(s.value / 8),
                                  static_cast<uint32_t>((s.value + s.size) / 8)});
@@ -236,17 +236,19 @@ result<std::unique_ptr<bpf_object>> bpf_object::open_mem(std::span<const uint8_t
       const uint32_t tid = btf.skip_mods_and_typedefs(var->type);
       const struct btf_type* t = btf.type(tid);
       if (!t || !btf_is_struct(t)) return fail(fmt::format("{} '{}': not a struct", maps ? "map" : "struct_ops", vname));
-      if (vs[v].offset + vs[v].size > s.data.size()) return fail(fmt::format("{} '{}': outside section '{}'", maps ? "map" : "struct_ops", vname, s.name));
+      // 64-bit: a u32 offset plus a u32 size can wrap (found by fuzz_object).
+      const uint64_t vend = uint64_t{vs[v].offset} + vs[v].size;
+      if (vend > s.data.size()) return fail(fmt::format("{} '{}': outside section '{}'", maps ? "map" : "struct_ops", vname, s.name));
       if (ops) {
         obj_struct_ops o;
         o.name = vname;
         o.type_name = btf.name(tid);
         o.link = s.name == ".struct_ops.link";
-        o.data.assign(s.data.begin() + vs[v].offset, s.data.begin() + vs[v].offset + vs[v].size);
+        o.data.assign(s.data.begin() + vs[v].offset, s.data.begin() + vend);
         // Function-pointer members are set by relocations against the programs.
         if (auto it = st.relocs.find(i); it != st.relocs.end())
           for (const elf_reloc& r : it->second) {
-            if (r.offset < vs[v].offset || r.offset >= vs[v].offset + vs[v].size) continue;
+            if (r.offset < vs[v].offset || r.offset >= vend) continue;
             const elf_symbol& sym = st.syms[r.sym];
             if (r.type != R_BPF_64_ABS64 || sym.type != STT_FUNC)
               return fail(fmt::format("struct_ops '{}': relocation at offset {} is not a program pointer", vname, r.offset));

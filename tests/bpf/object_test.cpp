@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -307,6 +308,31 @@ TEST(BtfHandle, TypedefCycleResolvesToVoid) {
   btf__free(b);
   ASSERT_TRUE(h) << h.err().msg;
   EXPECT_EQ(h->skip_mods_and_typedefs(1), 0u);
+}
+
+}  // namespace
+}  // namespace mmbpf::bpf
+
+namespace mmbpf::bpf {
+namespace {
+
+// Inputs the loader fuzzer crashed on, kept as regressions: each must fail to open or load
+// with an error, never crash.
+TEST(ObjectFuzzRegressions, EachFailsCleanly) {
+  const std::filesystem::path dir =
+      std::filesystem::path(MMBPF_SOURCE_DIR) / "tests" / "bpf" / "fuzz_regressions";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    SCOPED_TRACE(e.path().filename().string());
+    auto o = bpf_object::open_file(e.path());
+    if (o) {
+      runtime rt;
+      rt.map_memory_limit = 64 << 20;
+      EXPECT_FALSE((*o)->load(rt));
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 1);
 }
 
 }  // namespace
