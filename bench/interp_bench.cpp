@@ -3,7 +3,7 @@
 // project's flags. Prints Google Benchmark's table, then instructions per second and the ratios
 // interpreter/native and checked/unchecked, all from this one run (medians when repeated):
 //
-//   build/bench_bpf --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/bench_interp --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
