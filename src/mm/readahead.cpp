@@ -62,6 +62,8 @@
 // rounds the expected index and the mark to the folio; we model a mapping without large folio
 // support (ext4 before 6.16), where it falls back to do_page_cache_ra() and is exactly this.
 // try_context_readahead() was folded into page_cache_sync_ra() in 6.10 with the same result.
+#include <fcntl.h>  // POSIX_FADV_* (kept out of headers: workload/event.h names them too)
+
 #include "mm/readahead.h"
 
 #include <algorithm>

@@ -13,16 +13,13 @@
 // - The caller drives the read loop of filemap_read() page by page (see ondemand_read()).
 #pragma once
 
-#include <fcntl.h>  // POSIX_FADV_*
-
 #include <cstdint>
 
 #include "../../bpf/include/vmlinux.h"  // struct file_ra_state: the layout BPF sees
+#include "mm/page_size.h"
 
 namespace mmbpf::mm {
 
-inline constexpr unsigned PAGE_SHIFT = 12;
-inline constexpr unsigned long PAGE_SIZE = 1UL << PAGE_SHIFT;
 // VM_READAHEAD_PAGES (include/linux/pagemap.h): the default bdi->ra_pages, 128 KiB.
 inline constexpr unsigned long VM_READAHEAD_PAGES = (128UL * 1024) / PAGE_SIZE;
 // MMAP_LOTSAMISS (mm/filemap.c): fault read-around stops once mmap_miss exceeds it.

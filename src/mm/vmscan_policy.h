@@ -33,17 +33,14 @@
 #include <array>
 #include <cstdint>
 
+#include "../../bpf/include/vmlinux.h"
+#include "mm/page_size.h"
+
 namespace mmbpf::mm {
 
-// include/linux/mmzone.h: the LRU lists of one lruvec; the first four are evictable.
-enum lru_list : int {
-  LRU_INACTIVE_ANON = 0,
-  LRU_ACTIVE_ANON = 1,
-  LRU_INACTIVE_FILE = 2,
-  LRU_ACTIVE_FILE = 3,
-  LRU_UNEVICTABLE = 4,
-  NR_LRU_LISTS = 5,
-};
+// include/linux/mmzone.h: enum lru_list (LRU_INACTIVE_ANON ... NR_LRU_LISTS) comes from the
+// model's vmlinux.h, the one BPF programs see.
+using ::lru_list;
 inline constexpr int NR_EVICTABLE_LRU_LISTS = 4;  // for_each_evictable_lru()
 constexpr bool is_file_lru(lru_list lru) {
   return lru == LRU_INACTIVE_FILE || lru == LRU_ACTIVE_FILE;
@@ -60,7 +57,6 @@ enum scan_balance : int {
   SCAN_FILE,   // scan file lists only
 };
 
-inline constexpr int PAGE_SHIFT = 12;
 inline constexpr int DEF_PRIORITY = 12;                // mm/vmscan.c
 inline constexpr unsigned long SWAP_CLUSTER_MAX = 32;  // include/linux/swap.h
 inline constexpr int MAX_SWAPPINESS = 200;             // include/linux/swap.h

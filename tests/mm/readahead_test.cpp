@@ -3,6 +3,7 @@
 // fadvise and fault read-around with mmap_miss. A tiny page cache here plays filemap_read().
 #include "mm/readahead.h"
 
+#include <fcntl.h>  // POSIX_FADV_*
 #include <gtest/gtest.h>
 
 #include <vector>
