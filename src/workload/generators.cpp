@@ -2,6 +2,8 @@
 #include "workload/generators.h"
 
 #include <algorithm>
+#include <cmath>
+#include <numbers>
 
 namespace mmbpf::workload {
 
@@ -77,7 +79,8 @@ class page_reads final : public generator {
 
 class scan_gen final : public generator {
  public:
-  explicit scan_gen(const scan_params& p) : p_(p), per_pass_((p.pages + p.io - 1) / p.io) {}
+  explicit scan_gen(const scan_params& p)
+      : p_(p), per_pass_(p.pages / p.io + (p.pages % p.io != 0)) {}
   trace_meta meta() const override { return one_file(p_.c.ino, p_.pages * page_size); }
   uint64_t expected_events() const override { return per_pass_ * p_.passes; }
 
@@ -275,6 +278,56 @@ class hog_gen final : public generator {
   uint64_t proc_ = 0, step_ = 0;
 };
 
+// ---- file search over a directory tree ----
+
+// A standard normal deviate by Box-Muller (the cosine half only, so each draw takes exactly
+// two uniforms and streams do not depend on how many were drawn before).
+double normal(rng& r) {
+  double u1 = 1.0 - r.uniform01(), u2 = r.uniform01();  // u1 in (0, 1]: log(u1) is finite
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+class search_gen final : public generator {
+ public:
+  explicit search_gen(const search_params& p) : p_(p), t_(make_search_tree(p)) {
+    for (uint64_t s : t_.size) per_pass_ += s / p.io + (s % p.io != 0);
+  }
+  trace_meta meta() const override {
+    trace_meta m;
+    for (size_t i = 0; i < t_.size.size(); ++i)
+      m.file_size[p_.c.ino + static_cast<uint32_t>(i)] = t_.size[i];
+    return m;
+  }
+  uint64_t expected_events() const override { return per_pass_ * p_.passes; }
+
+  result<size_t> read(std::span<event> out) override {
+    size_t n = 0;
+    event e = base_event(p_.c, event_kind::read);
+    while (n < out.size() && pass_ < p_.passes && !t_.order.empty()) {
+      uint32_t f = t_.order[pos_];
+      uint64_t size = t_.size[f];
+      e.ino = p_.c.ino + f;
+      e.off = off_;
+      e.len = std::min(p_.io, size - off_);
+      out[n++] = e;
+      off_ += e.len;
+      if (off_ == size) {
+        off_ = 0;
+        if (++pos_ == t_.order.size()) {
+          pos_ = 0;
+          ++pass_;
+        }
+      }
+    }
+    return n;
+  }
+
+ private:
+  search_params p_;
+  search_tree t_;
+  uint64_t per_pass_ = 0, pass_ = 0, pos_ = 0, off_ = 0;
+};
+
 // ---- multi-tenant mix ----
 
 class mix_gen final : public generator {
@@ -348,6 +401,75 @@ class mix_gen final : public generator {
 
 }  // namespace
 
+search_tree make_search_tree(const search_params& p) {
+  search_tree t;
+  const uint64_t nfiles = p.files, ndirs = p.files / p.dirs + (p.files % p.dirs != 0),
+                 fan = search_fanout;
+
+  // Sizes, in inode order, from the seed alone.
+  rng sr(p.c.seed);
+  t.size.resize(nfiles);
+  for (auto& s : t.size) {
+    double x = std::round(static_cast<double>(p.size) * std::exp(p.sigma * normal(sr)));
+    s = x < 1 ? 1 : x >= static_cast<double>(p.max_size) ? p.max_size : static_cast<uint64_t>(x);
+  }
+
+  // The directory tree is the complete fan-out tree in heap numbering (children of h are
+  // fan*h+1 .. fan*h+fan); creation order numbers it depth first (pre-order).
+  std::vector<uint32_t> pre(ndirs);      // heap number -> creation number
+  std::vector<uint64_t> heap_of(ndirs);  // creation number -> heap number
+  t.parent.resize(ndirs);
+  std::vector<uint64_t> stack{0};
+  uint32_t next = 0;
+  while (!stack.empty()) {
+    uint64_t h = stack.back();
+    stack.pop_back();
+    pre[h] = next;
+    heap_of[next] = h;
+    t.parent[next] = h == 0 ? 0 : pre[(h - 1) / fan];
+    ++next;
+    for (uint64_t c = std::min(fan * h + fan, ndirs - 1); c > fan * h; --c) stack.push_back(c);
+  }
+  t.dir_of.resize(nfiles);
+  for (uint64_t f = 0; f < nfiles; ++f) t.dir_of[f] = static_cast<uint32_t>(f / p.dirs);
+
+  // The walk: depth first, each directory's entries in a seeded order (readdir hash order).
+  // An entry is a file index, or ~dir for a subdirectory; each directory is shuffled once,
+  // when the walk enters it.
+  rng orng(p.c.seed ^ 0x6e7e5ea7c4ULL);
+  t.order.reserve(nfiles);
+  struct frame {
+    std::vector<uint64_t> entries;
+    size_t next = 0;
+  };
+  auto enter = [&](uint32_t d) {
+    frame fr;
+    for (uint64_t f = d * p.dirs; f < std::min<uint64_t>((d + 1) * p.dirs, nfiles); ++f)
+      fr.entries.push_back(f);
+    uint64_t h = heap_of[d];
+    for (uint64_t c = fan * h + 1; c <= fan * h + fan && c < ndirs; ++c)
+      fr.entries.push_back(~uint64_t{pre[c]});
+    for (size_t i = fr.entries.size(); i > 1; --i)
+      std::swap(fr.entries[i - 1], fr.entries[orng.below(i)]);
+    return fr;
+  };
+  std::vector<frame> walk;
+  walk.push_back(enter(0));
+  while (!walk.empty()) {
+    frame& fr = walk.back();
+    if (fr.next == fr.entries.size()) {
+      walk.pop_back();
+      continue;
+    }
+    uint64_t x = fr.entries[fr.next++];
+    if (x < nfiles)
+      t.order.push_back(static_cast<uint32_t>(x));
+    else
+      walk.push_back(enter(static_cast<uint32_t>(~x)));  // invalidates fr
+  }
+  return t;
+}
+
 std::unique_ptr<generator> make_page_reads(const page_read_params& p) {
   return std::make_unique<page_reads>(p);
 }
@@ -359,6 +481,9 @@ std::unique_ptr<generator> make_ycsb(const ycsb_params& p) {
 }
 std::unique_ptr<generator> make_hog(const hog_params& p) {
   return std::make_unique<hog_gen>(p);
+}
+std::unique_ptr<generator> make_search(const search_params& p) {
+  return std::make_unique<search_gen>(p);
 }
 std::unique_ptr<generator> make_mix(std::vector<std::unique_ptr<generator>> tenants,
                                     uint64_t seed) {

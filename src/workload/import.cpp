@@ -210,6 +210,73 @@ result<trace_format> trace_format_from_name(std::string_view s) {
       fmt::format("unknown trace format '{}' (known: mmbpf, text, oracleGeneral, csv)", s)};
 }
 
+std::string_view trace_format_name(trace_format f) {
+  switch (f) {
+    case trace_format::mmbpf:
+      return "mmbpf";
+    case trace_format::text:
+      return "text";
+    case trace_format::oracle_general:
+      return "oracleGeneral";
+    case trace_format::csv:
+      return "csv";
+  }
+  return "?";
+}
+
+std::optional<trace_format> trace_format_from_path(const std::string& path) {
+  std::string_view base = path;
+  if (size_t slash = base.rfind('/'); slash != std::string_view::npos)
+    base.remove_prefix(slash + 1);
+  if (base.find("oracleGeneral") != std::string_view::npos) return trace_format::oracle_general;
+  if (base.ends_with(".txt")) return trace_format::text;
+  if (base.ends_with(".csv")) return trace_format::csv;
+  return std::nullopt;
+}
+
+result<trace_format> guess_trace_format(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return error{fmt::format("{}: {}", path, std::strerror(errno))};
+  std::string head(65536, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    ssize_t k = ::read(fd, head.data() + got, head.size() - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    got += static_cast<size_t>(k);
+  }
+  ::close(fd);
+  head.resize(got);
+  if (head.starts_with(std::string_view(trace_magic, sizeof trace_magic)))
+    return trace_format::mmbpf;
+  if (head.starts_with("\x28\xb5\x2f\xfd"))
+    return error{fmt::format("{}: zstd-compressed; decompress it first (zstd -d)", path)};
+  if (auto f = trace_format_from_path(path)) return *f;
+  // Text or CSV, by the first line with content. A NUL byte means binary.
+  std::string_view rest = head;
+  while (rest.find('\0') == std::string_view::npos && !rest.empty()) {
+    size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos && got == 65536) break;  // a partial line
+    std::string_view l = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (size_t h = l.find('#'); h != std::string_view::npos) l = l.substr(0, h);
+    size_t b = l.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) continue;
+    l.remove_prefix(b);
+    std::string_view word = l.substr(0, l.find_first_of(" \t\r"));
+    if (word == "file" || word == "meta" || event_kind_from_name(word)) return trace_format::text;
+    if (l.find_first_not_of("0123456789,. \t\r-") == std::string_view::npos)
+      return trace_format::csv;
+    for (auto c : split_csv(l))
+      if (c == "obj_id" || c == "id") return trace_format::csv;
+    break;
+  }
+  return error{fmt::format(
+      "{}: cannot tell the trace format: no mmbpf magic, not text or CSV, and the name does "
+      "not say which",
+      path)};
+}
+
 result<std::unique_ptr<event_source>> open_trace(const std::string& path, trace_format f,
                                                  import_options opt) {
   auto up = [](auto r) -> result<std::unique_ptr<event_source>> {

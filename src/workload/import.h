@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,9 @@ struct oracle_general_record {
   uint32_t clock_time;
   uint64_t obj_id;
   uint32_t obj_size;
-  int64_t next_access_vtime;  // index of the next request for obj_id; -1 or INT64_MAX: none
+  // The next request for obj_id, counted from 1 as libCacheSim's traceConv writes it (so it is
+  // the 0-based index of the next request + 1); -1 or INT64_MAX: none.
+  int64_t next_access_vtime;
 } __attribute__((packed));
 static_assert(sizeof(oracle_general_record) == 24);
 
@@ -38,9 +41,9 @@ struct import_options {
   uint32_t pid = 1;
   uint16_t cgroup = 0;
   uint32_t ino = 1;
-  // If set, receives one entry per event: the request index of the next access to the same
-  // page, or no_next_access (oracleGeneral only; -1 is normalised to no_next_access). For
-  // Belady's MIN. Not owned.
+  // If set, receives one entry per event: next_access_vtime of its record as the file has it,
+  // or no_next_access (oracleGeneral only; -1 is normalised to no_next_access). For Belady's
+  // MIN. Not owned.
   std::vector<int64_t>* next_access = nullptr;
 };
 
@@ -105,6 +108,15 @@ class csv_reader final : public event_source {
 enum class trace_format { mmbpf, text, oracle_general, csv };
 // "mmbpf", "text", "oracleGeneral", "csv".
 result<trace_format> trace_format_from_name(std::string_view s);
+std::string_view trace_format_name(trace_format f);
+// The format a file's name says, if it says one: "*.txt" text, "*.csv" csv, a name containing
+// "oracleGeneral" (libCacheSim's naming, e.g. "w01.oracleGeneral.bin") oracleGeneral.
+std::optional<trace_format> trace_format_from_path(const std::string& path);
+// The format of an existing file when the user does not give one: the mmbpf magic, else the
+// name, else the first line that is not blank or a comment (an event kind, `file` or `meta`:
+// text; numbers and commas, or a header naming obj_id: csv). oracleGeneral has no magic, so
+// it needs its name or an explicit format. Errors name the file and the reason.
+result<trace_format> guess_trace_format(const std::string& path);
 // Opens a trace of any supported format as an event stream.
 result<std::unique_ptr<event_source>> open_trace(const std::string& path, trace_format fmt,
                                                  import_options opt = {});

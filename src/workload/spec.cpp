@@ -233,9 +233,30 @@ result<std::unique_ptr<generator>> make_one(std::string_view spec, uint64_t* see
     *seed_out = p.c.seed;
     return make_hog(p);
   }
+  if (name == "search") {
+    if (auto r = a.parse(body); !r) return r.err();
+    search_params p;
+    a.common(p.c);
+    a.count("files", p.files, 1, search_max_files);
+    a.count("dirs", p.dirs, 1);
+    a.bytes("size", p.size, 1);
+    a.bytes("max_size", p.max_size, 1);
+    a.real("sigma", p.sigma, 0, 4, false, false, false);
+    a.count("passes", p.passes);
+    a.bytes("io", p.io, 1);
+    if (auto r = a.finish(); !r) return r.err();
+    if (p.max_size < p.size)
+      return error{
+          fmt::format("search: max_size {} is below the median size {}", p.max_size, p.size)};
+    if (p.c.ino + p.files - 1 > UINT32_MAX)
+      return error{fmt::format("search: inodes {}..{} do not fit in 32 bits", p.c.ino,
+                               p.c.ino + p.files - 1)};
+    *seed_out = p.c.seed;
+    return make_search(p);
+  }
   if (name.empty()) return error{"empty generator spec"};
-  return error{
-      fmt::format("unknown generator '{}' (known: zipf, uniform, hotset, scan, ycsb, hog)", name)};
+  return error{fmt::format(
+      "unknown generator '{}' (known: zipf, uniform, hotset, scan, ycsb, hog, search)", name)};
 }
 
 }  // namespace

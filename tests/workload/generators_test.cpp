@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "workload/random.h"
@@ -210,7 +212,7 @@ TEST(Spec, PreciseErrors) {
   EXPECT_EQ(spec_error("zipf:pages=1M,theta=0.99,events=10M,seed=1"), "(no error)");
   EXPECT_EQ(spec_error("zipf"), "(no error)");
   EXPECT_EQ(spec_error("zipff:pages=1"),
-            "unknown generator 'zipff' (known: zipf, uniform, hotset, scan, ycsb, hog)");
+            "unknown generator 'zipff' (known: zipf, uniform, hotset, scan, ycsb, hog, search)");
   EXPECT_EQ(spec_error(""), "empty generator spec");
   EXPECT_EQ(spec_error("zipf:pages=1M,thta=0.9"),
             "zipf: unknown key 'thta' (known: seed, pid, cg, ino, pages, events, theta, "
@@ -231,4 +233,195 @@ TEST(Spec, PreciseErrors) {
   EXPECT_EQ(spec_error("zipf:cg=70000"), "zipf: cg '70000' must be in 0..65535");
   EXPECT_EQ(spec_error("zipf:pages=10;scan:bogus=1"),
             "scan: unknown key 'bogus' (known: seed, pid, cg, ino, pages, passes, io)");
+}
+
+// ---- search: grep -r over a directory tree ----
+
+namespace {
+
+search_params small_search() {
+  search_params p;
+  p.files = 500;
+  p.dirs = 7;
+  p.size = 8192;
+  p.max_size = 64 << 10;
+  p.passes = 3;
+  p.io = 4096;
+  p.c.ino = 100;
+  return p;
+}
+
+}  // namespace
+
+TEST(Search, SameSeedSameStreamOtherSeedOtherSizes) {
+  auto a = gen("search:files=300,passes=2,seed=4"), b = gen("search:files=300,passes=2,seed=4");
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a.empty());
+  auto g1 = make_generator("search:files=300,seed=4"),
+       g2 = make_generator("search:files=300,seed=5");
+  ASSERT_TRUE(g1 && g2);
+  auto s1 = (*g1)->meta().file_size, s2 = (*g2)->meta().file_size;
+  ASSERT_EQ(s1.size(), 300u);
+  ASSERT_EQ(s2.size(), 300u);
+  size_t differ = 0;
+  for (const auto& [ino, size] : s1) differ += s2.at(ino) != size;
+  EXPECT_GT(differ, 290u);
+  // The directory size shapes the order only: same sizes with other dirs.
+  auto g3 = make_generator("search:files=300,seed=4,dirs=5");
+  ASSERT_TRUE(g3);
+  EXPECT_EQ((*g3)->meta().file_size, s1);
+  EXPECT_NE(gen("search:files=300,passes=1,seed=4,dirs=5"),
+            gen("search:files=300,passes=1,seed=4"));
+}
+
+TEST(Search, PinnedSizesDoNotDrift) {
+  auto t = make_search_tree(search_params{});
+  ASSERT_EQ(t.size.size(), 10000u);
+  EXPECT_EQ(std::vector<uint64_t>(t.size.begin(), t.size.begin() + 5),
+            (std::vector<uint64_t>{2565, 4855, 51742, 11683, 1668}));
+}
+
+TEST(Search, EveryFileReadWholeOncePerPassInTreeOrder) {
+  search_params p = small_search();
+  auto t = make_search_tree(p);
+  auto g = make_search(p);
+  auto ev = drain(*g);
+  ASSERT_EQ(ev.size(), g->expected_events());
+  const auto meta = g->meta().file_size;
+  ASSERT_EQ(meta.size(), p.files);
+  for (uint64_t f = 0; f < p.files; ++f)
+    EXPECT_EQ(meta.at(static_cast<uint32_t>(p.c.ino + f)), t.size[f]);
+
+  size_t i = 0;
+  for (uint64_t pass = 0; pass < p.passes; ++pass) {
+    for (uint32_t f : t.order) {  // the files, in walk order, each read whole from offset 0
+      const uint32_t ino = static_cast<uint32_t>(p.c.ino + f);
+      uint64_t off = 0;
+      while (off < t.size[f]) {
+        ASSERT_LT(i, ev.size());
+        const event& e = ev[i++];
+        ASSERT_EQ(e.kind, event_kind::read);
+        ASSERT_EQ(e.ino, ino) << "pass " << pass << " event " << i;
+        ASSERT_EQ(e.off, off);
+        ASSERT_EQ(e.len, std::min(p.io, t.size[f] - off));  // io bytes, the last one short
+        EXPECT_EQ(e.pid, 1u);
+        off += e.len;
+      }
+      ASSERT_EQ(off, t.size[f]);
+    }
+  }
+  EXPECT_EQ(i, ev.size());
+}
+
+TEST(Search, TreeIsDepthFirstInCreationAndWalk) {
+  search_params p = small_search();
+  auto t = make_search_tree(p);
+  const size_t ndirs = (p.files + p.dirs - 1) / p.dirs;
+  ASSERT_EQ(t.parent.size(), ndirs);
+  // Creation order: a directory's files have consecutive inodes, `dirs` per directory.
+  for (uint64_t f = 0; f < p.files; ++f) ASSERT_EQ(t.dir_of[f], f / p.dirs);
+  // Directories are numbered depth first: every subtree is a contiguous range of numbers
+  // starting at its root; fan-out at most search_fanout.
+  std::vector<size_t> children(ndirs), subtree_end(ndirs);
+  for (size_t d = ndirs; d-- > 1;) {
+    ASSERT_LT(t.parent[d], d);
+    ++children[t.parent[d]];
+  }
+  for (size_t d = 0; d < ndirs; ++d) EXPECT_LE(children[d], search_fanout);
+  auto in_subtree = [&](size_t d, size_t root) {
+    while (d != root && d != 0) d = t.parent[d];
+    return d == root;
+  };
+  for (size_t root = 0; root < ndirs; ++root) {
+    size_t end = root + 1;
+    while (end < ndirs && in_subtree(end, root)) ++end;
+    for (size_t d = end; d < ndirs; ++d) ASSERT_FALSE(in_subtree(d, root)) << root << " " << d;
+  }
+  // The walk: a permutation of the files in which every subtree's files are contiguous
+  // (depth first), not in inode order (readdir hash order within each directory).
+  ASSERT_EQ(t.order.size(), p.files);
+  std::vector<bool> seen(p.files);
+  for (uint32_t f : t.order) {
+    ASSERT_FALSE(seen[f]);
+    seen[f] = true;
+  }
+  for (size_t root = 0; root < ndirs; ++root) {
+    size_t first = SIZE_MAX, last = 0, count = 0;
+    for (size_t i = 0; i < t.order.size(); ++i)
+      if (in_subtree(t.dir_of[t.order[i]], root)) {
+        first = std::min(first, i);
+        last = i;
+        ++count;
+      }
+    EXPECT_EQ(last - first + 1, count) << "subtree of directory " << root << " is split";
+  }
+  EXPECT_FALSE(std::is_sorted(t.order.begin(), t.order.end()));
+  // A one-directory tree is a shuffle of its files.
+  search_params one = p;
+  one.files = one.dirs = 20;
+  auto t1 = make_search_tree(one);
+  EXPECT_EQ(std::set<uint32_t>(t1.order.begin(), t1.order.end()).size(), 20u);
+  EXPECT_FALSE(std::is_sorted(t1.order.begin(), t1.order.end()));
+}
+
+TEST(Search, SizesLognormalAroundTheMedianClampedToMax) {
+  search_params p;
+  p.files = 10000;
+  p.size = 16384;
+  p.max_size = 256 << 10;
+  auto t = make_search_tree(p);
+  std::vector<uint64_t> s = t.size;
+  std::sort(s.begin(), s.end());
+  EXPECT_NEAR(static_cast<double>(s[s.size() / 2]), 16384, 16384 * 0.1);
+  EXPECT_GE(s.front(), 1u);
+  EXPECT_EQ(s.back(), p.max_size);  // P(> 16x the median) = 1% at sigma 1.2: some are clamped
+  // ln(size) has standard deviation sigma (clamping trims the top slightly).
+  double sum = 0, sum2 = 0;
+  for (auto x : s) {
+    double l = std::log(static_cast<double>(x));
+    sum += l;
+    sum2 += l * l;
+  }
+  double mean = sum / 10000, sd = std::sqrt(sum2 / 10000 - mean * mean);
+  EXPECT_NEAR(sd, 1.2, 0.06);
+  // sigma = 0: every file exactly the median.
+  p.sigma = 0;
+  for (auto x : make_search_tree(p).size) ASSERT_EQ(x, 16384u);
+}
+
+TEST(Search, ExpectedEventsExact) {
+  for (const char* spec :
+       {"search:files=10,size=10000,sigma=0,io=4K,passes=2", "search:files=1000,passes=3",
+        "search:files=777,dirs=1,io=1,size=300,max_size=1K", "search:files=64,io=4K,passes=0",
+        "search:files=1", "search:files=3000,dirs=100,size=4K,io=4K,passes=2",
+        "search:files=5,io=18446744073709551615"}) {
+    auto g = make_generator(spec);
+    ASSERT_TRUE(g) << spec;
+    uint64_t expected = (*g)->expected_events();
+    EXPECT_EQ(drain(**g).size(), expected) << spec;
+  }
+  auto g = make_generator("search:files=10,size=10000,sigma=0,io=4K,passes=2");
+  EXPECT_EQ((*g)->expected_events(), 60u);  // 3 reads per file (4K, 4K, 1808)
+}
+
+TEST(Search, SpecErrors) {
+  EXPECT_EQ(spec_error("search"), "(no error)");
+  EXPECT_EQ(spec_error("search:files=50K,size=16K,passes=3,io=128K,max_size=1M,dirs=10,sigma=0.5"),
+            "(no error)");
+  EXPECT_EQ(spec_error("search:file=10"),
+            "search: unknown key 'file' (known: seed, pid, cg, ino, files, dirs, size, max_size, "
+            "sigma, passes, io)");
+  EXPECT_EQ(spec_error("search:files=0"), "search: files '0' must be in 1..10000000");
+  EXPECT_EQ(spec_error("search:files=11M"), "search: files '11M' must be in 1..10000000");
+  EXPECT_EQ(spec_error("search:dirs=0"), "search: dirs '0' must be at least 1");
+  EXPECT_EQ(spec_error("search:io=0"), "search: io '0' must be at least 1");
+  EXPECT_EQ(spec_error("search:size=16Q"),
+            "search: size '16Q' is not a size (digits with optional K/M/G)");
+  EXPECT_EQ(spec_error("search:sigma=5"), "search: sigma '5' must be in [0, 4]");
+  EXPECT_EQ(spec_error("search:size=64K,max_size=16K"),
+            "search: max_size 16384 is below the median size 65536");
+  EXPECT_EQ(spec_error("search:ino=4294967290,files=10"),
+            "search: inodes 4294967290..4294967299 do not fit in 32 bits");
+  EXPECT_EQ(spec_error("search:ino=4294967287,files=9"), "(no error)");
+  EXPECT_EQ(gen("search:files=3,dirs=18446744073709551615,passes=1,size=1,max_size=1").size(), 3u);
 }
