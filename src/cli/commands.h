@@ -9,5 +9,7 @@ namespace mmbpf::cli {
 void add_exec_command(CLI::App& app, int* rc);
 void add_asm_commands(CLI::App& app, int* rc);
 void add_prog_command(CLI::App& app, int* rc);
+void add_trace_command(CLI::App& app, int* rc);
+void add_run_command(CLI::App& app, int* rc);
 
 }  // namespace mmbpf::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   mmbpf::cli::add_exec_command(app, &rc);
   mmbpf::cli::add_asm_commands(app, &rc);
   mmbpf::cli::add_prog_command(app, &rc);
+  mmbpf::cli::add_trace_command(app, &rc);
+  mmbpf::cli::add_run_command(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

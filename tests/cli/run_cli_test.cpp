@@ -1,0 +1,289 @@
+// `mmbpf run` end to end: the scripting form on an oracleGeneral trace whose answer is known
+// (a cyclic scan one page larger than memory misses every time under LRU and FIFO), the JSON
+// object's fields, generator workloads with a config, determinism, the one-line errors with
+// their exit codes (2 usage, 1 input), and the showcase with no arguments.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>  // header-only, from /usr/include
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "run_mmbpf.h"
+
+namespace {
+
+using mmbpf::test::outcome;
+using json = nlohmann::json;
+
+outcome mmbpf(const std::string& args) {
+  return mmbpf::test::run_mmbpf(args);
+}
+
+// A file under the test temp dir, unique per process and call, removed at scope exit.
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& suffix, const std::string& content = "") {
+    static int n = 0;
+    path = ::testing::TempDir() + "/mmbpf_run_" + std::to_string(getpid()) + "_" +
+           std::to_string(n++) + suffix;
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
+// oracleGeneral records (24 bytes, fields at 0/4/12/16) for the given object ids.
+std::string oracle_general(const std::vector<uint64_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    char b[24];
+    const uint32_t t = static_cast<uint32_t>(i), size = 4096;
+    const int64_t next = -1;
+    std::memcpy(b, &t, 4);
+    std::memcpy(b + 4, &ids[i], 8);
+    std::memcpy(b + 12, &size, 4);
+    std::memcpy(b + 16, &next, 8);
+    s.append(b, 24);
+  }
+  return s;
+}
+
+// `pages` distinct ids, cycled `rounds` times.
+std::vector<uint64_t> cyclic(uint64_t pages, int rounds) {
+  std::vector<uint64_t> ids;
+  for (int r = 0; r < rounds; ++r)
+    for (uint64_t p = 0; p < pages; ++p) ids.push_back(1000 + p * 7);
+  return ids;
+}
+
+json parse_one_object(const outcome& o) {
+  // Exactly one line: one JSON object.
+  EXPECT_EQ(o.out.find('\n'), o.out.size() - 1) << o.out;
+  json j = json::parse(o.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(j.is_object()) << o.out;
+  return j;
+}
+
+constexpr uint64_t kPages = 8;
+constexpr int kRounds = 3;
+
+TEST(Run, ScriptingFormOnOracleGeneral) {
+  temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(kPages, kRounds)));
+  // Memory one page short of the cycle: LRU and FIFO evict each page just before its reuse.
+  const std::string mem = std::to_string((kPages - 1) * 4) + "K";
+  auto o = mmbpf("run --trace " + trace.path + " --trace-format oracleGeneral --memory " + mem +
+                 " --exact --policy lru --policy fifo --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["memory_bytes"], (kPages - 1) * 4096);
+  EXPECT_EQ(j["workload"], trace.path);
+  EXPECT_EQ(j["trace_format"], "oracleGeneral");
+  ASSERT_EQ(j["policies"].size(), 2u);
+  const uint64_t n = kPages * kRounds;
+  for (const auto& p : j["policies"]) {
+    SCOPED_TRACE(p["policy"].get<std::string>());
+    EXPECT_EQ(p["events"], n);
+    EXPECT_EQ(p["lookups"], n);
+    EXPECT_EQ(p["misses"], n);
+    EXPECT_EQ(p["miss_ratio"], 1.0);
+    EXPECT_EQ(p["io_read_bytes"], n * 4096);
+    EXPECT_EQ(p["pgmajfault"], 0u);  // reads, not faults
+    for (const char* k :
+         {"events_per_second", "workingset_refault_file", "workingset_refault_anon",
+          "workingset_activate_file", "pgscan", "pgsteal", "oom_kill", "runtime_ns",
+          "latency_p50_ns", "latency_p99_ns", "io_write_bytes", "pgscan_kswapd", "pgsteal_direct"})
+      EXPECT_TRUE(p.contains(k)) << k;
+    EXPECT_GT(p["runtime_ns"].get<uint64_t>(), 0u);
+    EXPECT_GT(p["events_per_second"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(j["policies"][0]["policy"], "lru");
+  EXPECT_EQ(j["policies"][1]["policy"], "fifo");
+  EXPECT_EQ(o.err, "");  // no progress line: stderr is not a terminal
+}
+
+TEST(Run, FormatFromTheNameAndDefaultPolicy) {
+  temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(4, 2)));
+  auto o = mmbpf("run --trace " + trace.path + " --memory 1M --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_EQ(j["policies"].size(), 1u);
+  const auto& p = j["policies"][0];
+  EXPECT_EQ(p["policy"], "default");
+  EXPECT_EQ(p["events"], 8u);
+  EXPECT_EQ(p["lookups"], 8u);
+  // Everything fits: only the first touch of each page can miss (readahead may fetch the
+  // others before they are asked for).
+  EXPECT_LE(p["misses"].get<uint64_t>(), 4u);
+  EXPECT_GE(p["misses"].get<uint64_t>(), 1u);
+}
+
+TEST(Run, TableHasAColumnPerPolicy) {
+  temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(kPages, kRounds)));
+  auto o = mmbpf("run --trace " + trace.path + " --memory 28K --exact --policy default,lru");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  for (const char* row :
+       {"events", "lookups", "misses", "miss ratio", "hit ratio", "pgmajfault", "io_read_bytes",
+        "io_write_bytes", "workingset_refault_file", "workingset_refault_anon",
+        "workingset_activate_file", "pgscan", "pgsteal", "oom_kill", "modelled run time",
+        "throughput (modelled)", "latency p50", "latency p99", "events_per_second (wall)"})
+    EXPECT_NE(o.out.find("\n" + std::string(row) + " "), std::string::npos) << row << "\n" << o.out;
+  EXPECT_NE(o.out.find("default"), std::string::npos);
+  EXPECT_NE(o.out.find("lru"), std::string::npos);
+  EXPECT_NE(o.out.find("\nlookups "), std::string::npos);
+}
+
+TEST(Run, GeneratorWithConfigAndCgroups) {
+  temp_file cfg(".conf",
+                "memory 4M   # small\n"
+                "cgroup 1 /a memory.max=2M\n"
+                "cgroup 2 /b memory.low=1M\n");
+  const std::string spec = "'zipf:pages=2000,events=20K,cg=1;scan:pages=3000,cg=2,pid=2,ino=2'";
+  auto o =
+      mmbpf("run --workload " + spec + " --config " + cfg.path + " --policy default,lru --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  EXPECT_EQ(j["memory_bytes"], 4u << 20);
+  EXPECT_EQ(j["config"], cfg.path);
+  ASSERT_EQ(j["policies"].size(), 2u);
+  for (const auto& p : j["policies"]) {
+    EXPECT_EQ(p["events"], 23000u);
+    EXPECT_GT(p["misses"].get<uint64_t>(), 0u);
+  }
+  // --memory overrides the config's memory line.
+  auto o2 = mmbpf("run --workload " + spec + " --config " + cfg.path + " --memory 8M --json");
+  ASSERT_EQ(o2.rc, 0) << o2.err;
+  EXPECT_EQ(parse_one_object(o2)["memory_bytes"], 8u << 20);
+}
+
+TEST(Run, DeterministicAndSeeded) {
+  auto a = mmbpf("run --workload zipf:pages=5000,events=20K --memory 8M --json");
+  auto b = mmbpf("run --workload zipf:pages=5000,events=20K --memory 8M --json");
+  ASSERT_EQ(a.rc, 0) << a.err;
+  ASSERT_EQ(b.rc, 0) << b.err;
+  json ja = parse_one_object(a), jb = parse_one_object(b);
+  EXPECT_EQ(ja["policies"][0]["misses"], jb["policies"][0]["misses"]);
+  EXPECT_EQ(ja["policies"][0]["runtime_ns"], jb["policies"][0]["runtime_ns"]);
+  auto c = mmbpf("run --workload zipf:pages=5000,events=20K --memory 8M --seed 7 --json");
+  ASSERT_EQ(c.rc, 0) << c.err;
+  json jc = parse_one_object(c);
+  EXPECT_EQ(jc["workload"], "zipf:pages=5000,events=20K,seed=7");
+  EXPECT_NE(jc["policies"][0]["misses"], ja["policies"][0]["misses"]);
+}
+
+// ---- errors: one line, "mmbpf: run: ...", exit 2 for usage and 1 for input
+
+void expect_error(const outcome& o, int rc, const std::string& prefix) {
+  EXPECT_EQ(o.rc, rc) << o.err;
+  EXPECT_EQ(o.err.rfind("mmbpf: run: " + prefix, 0), 0u) << o.err;
+  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;  // one line
+  EXPECT_EQ(o.out, "");
+}
+
+TEST(RunErrors, MissingTraceFile) {
+  const std::string missing = ::testing::TempDir() + "/no_such_trace.oracleGeneral.bin";
+  expect_error(mmbpf("run --trace " + missing + " --memory 1G"), 1,
+               missing + ": No such file or directory");
+  auto o = mmbpf("run --trace " + missing + " --trace-format oracleGeneral --memory 1G --json");
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_NE(o.err.find("No such file or directory"), std::string::npos) << o.err;
+}
+
+TEST(RunErrors, CorruptTrace) {
+  // 2.5 records of oracleGeneral.
+  temp_file trace(".oracleGeneral.bin", oracle_general({1, 2, 3}).substr(0, 60));
+  auto o = mmbpf("run --trace " + trace.path + " --memory 1G --json");
+  expect_error(o, 1, trace.path + ": truncated");
+  // A binary trace with a bad header.
+  temp_file bin(".trace", std::string("MMBPFTRC") + std::string(24, '\x7f'));
+  auto b = mmbpf("run --trace " + bin.path + " --trace-format mmbpf --memory 1G");
+  expect_error(b, 1, bin.path);
+}
+
+TEST(RunErrors, UnknownPolicy) {
+  auto o = mmbpf("run --workload zipf:pages=10,events=10 --policy nope");
+  expect_error(o, 2, "--policy: unknown policy 'nope' (known: default, ");
+  EXPECT_NE(o.err.find("lru"), std::string::npos);
+}
+
+TEST(RunErrors, BadSizes) {
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --memory -1G"), 2,
+               "--memory: '-1G' is not a size");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --memory=4X"), 2,
+               "--memory: '4X' is not a size");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --memory 100"), 2,
+               "--memory: '100' is less than one page (4096 bytes)");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --swap lots"), 2,
+               "--swap: 'lots' is not a size");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --swappiness 300"), 2,
+               "--swappiness: '300' must be in 0..200");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --seed x"), 2,
+               "--seed: 'x' is not a number");
+}
+
+TEST(RunErrors, BadConfig) {
+  temp_file cfg(".conf", "memory 1G\nswapiness 10\n");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --config " + cfg.path), 1,
+               cfg.path + ": config line 2: unknown setting 'swapiness'");
+  temp_file cfg2(".conf", "cgroup 2 /a/b\n");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --config " + cfg2.path), 1,
+               cfg2.path + ": config line 1: cgroup 2 /a/b: parent /a does not exist");
+  expect_error(mmbpf("run --workload zipf:pages=10,events=10 --config /no/such.conf"), 1,
+               "/no/such.conf: No such file or directory");
+}
+
+TEST(RunErrors, UnknownCgroupInTheTrace) {
+  temp_file trace(".txt",
+                  "read pid=1 cg=0 ino=1 off=0 len=4096\n"
+                  "read pid=1 cg=3 ino=1 off=0 len=4096\n");
+  expect_error(mmbpf("run --trace " + trace.path + " --memory 1M"), 1,
+               trace.path +
+                   ": event 2: cgroup 3 does not exist (create it in the config or with a "
+                   "cgroup_create event)");
+  // With the cgroup in the config it runs.
+  temp_file cfg(".conf", "cgroup 3 /three\n");
+  auto o = mmbpf("run --trace " + trace.path + " --config " + cfg.path + " --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(parse_one_object(o)["policies"][0]["events"], 2u);
+}
+
+TEST(RunErrors, UsageMistakes) {
+  expect_error(mmbpf("run --trace x --workload zipf"), 2, "give --trace or --workload, not both");
+  expect_error(mmbpf("run --trace-format csv"), 2, "--trace-format needs --trace");
+  temp_file trace(".oracleGeneral.bin", oracle_general({1}));
+  expect_error(mmbpf("run --trace " + trace.path + " --trace-format parquet"), 2,
+               "--trace-format: unknown trace format 'parquet'");
+  expect_error(mmbpf("run --workload zipf:thta=1"), 2, "--workload: zipf: unknown key 'thta'");
+  expect_error(mmbpf("run --config x.conf"), 2, "--config needs --trace or --workload");
+  temp_file odd(".dat", std::string("\x01\x02\x00\x03", 4));
+  expect_error(mmbpf("run --trace " + odd.path), 2, odd.path + ": cannot tell the trace format");
+}
+
+TEST(Run, ShowcaseWithNoArguments) {
+  auto o = mmbpf("run");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  for (const char* s : {"== zipf", "== scan vs hot set", "== ycsb-b", "== oom", "default", "lru",
+                        "fifo", "miss ratio", "oom_kill", "events_per_second (wall)"})
+    EXPECT_NE(o.out.find(s), std::string::npos) << s << "\n" << o.out;
+}
+
+TEST(Run, ShowcaseAsJson) {
+  auto o = mmbpf("run --policy default --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_TRUE(j["showcase"].is_array());
+  EXPECT_EQ(j["showcase"].size(), 4u);
+  bool killed = false;
+  for (const auto& w : j["showcase"]) {
+    ASSERT_EQ(w["policies"].size(), 1u);
+    killed |= w["policies"][0]["oom_kill"].get<uint64_t>() > 0;
+  }
+  EXPECT_TRUE(killed) << "the oom workload kills a hog";
+}
+
+}  // namespace
