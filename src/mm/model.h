@@ -322,6 +322,7 @@ class model {
   void advance(uint64_t ns) { now_ += ns; }
   void wait_until(uint64_t t, memcg* mc, bool memstall);
   void complete_io(uint64_t upto);
+  void prewalk_lru();
   void wait_folio(::folio* f, memcg* mc);  // a locked folio: wait for its read
   struct inflight {
     uint64_t done = 0;
@@ -450,6 +451,12 @@ class model {
   const char* last_oom_handler_ = nullptr;
   std::vector<::folio*> scratch_;
   std::vector<uint32_t> ra_run_;
+  // prewalk_lru()'s cursors: walking the file lists of the current memcg from the tail
+  struct {
+    lruvec* v = nullptr;
+    list_head* p[2] = {};
+    unsigned steps[2] = {};
+  } prewalk_;
   bool in_oom_handler_ = false;
 };
 

@@ -15,13 +15,6 @@ namespace mmbpf::workload {
 
 namespace {
 
-inline uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
-
 inline event read_event(const import_options& o, uint64_t page) {
   event e{};
   e.kind = event_kind::read;
@@ -45,7 +38,7 @@ trace_meta import_meta(const char* source, uint32_t ino, uint64_t pages) {
 uint64_t dense_id_map::map(uint64_t id) {
   if ((n_ + 1) * 2 > slots_.size()) grow();
   size_t mask = slots_.size() - 1;
-  for (size_t i = mix(id) & mask;; i = (i + 1) & mask) {
+  for (size_t i = dense_id_map::mix(id) & mask;; i = (i + 1) & mask) {
     slot& s = slots_[i];
     if (s.val == 0) {
       s = {id, ++n_};
@@ -60,7 +53,7 @@ void dense_id_map::grow() {
   std::vector<slot> t(cap);
   for (const slot& s : slots_) {
     if (s.val == 0) continue;
-    for (size_t j = mix(s.key) & (cap - 1);; j = (j + 1) & (cap - 1))
+    for (size_t j = dense_id_map::mix(s.key) & (cap - 1);; j = (j + 1) & (cap - 1))
       if (t[j].val == 0) {
         t[j] = s;
         break;
@@ -103,6 +96,7 @@ result<size_t> oracle_general_reader::read(std::span<event> out) {
   size_t n = got / sizeof(oracle_general_record), rem = got % sizeof(oracle_general_record);
   for (size_t i = 0; i < n; ++i) {
     const auto& r = buf_[i];
+    if (i + 16 < n) ids_.prefetch(buf_[i + 16].obj_id);
     out[i] = read_event(opt_, ids_.map(r.obj_id));
     if (opt_.next_access)
       opt_.next_access->push_back(r.next_access_vtime < 0 ? no_next_access : r.next_access_vtime);

@@ -53,9 +53,20 @@ class dense_id_map {
  public:
   uint64_t map(uint64_t id);
   uint64_t size() const { return n_; }
+  // Brings the slot map(id) will probe first into the cache (a batch reader calls it a few
+  // records ahead: the lookups of a big trace are cache misses otherwise).
+  void prefetch(uint64_t id) const {
+    // inline asm: GCC 12 drops this __builtin_prefetch (its address comes from loads)
+    if (!slots_.empty()) asm volatile("prefetcht0 %0" : : "m"(slots_[mix(id) & (slots_.size() - 1)]));
+  }
 
  private:
   void grow();
+  static uint64_t mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    return x ^ (x >> 33);
+  }
   struct slot {
     uint64_t key, val;  // val = index + 1; 0 = empty
   };
