@@ -537,3 +537,120 @@ TEST(Model, RandomOperationsKeepTheBooksBalanced) {
 
 }  // namespace
 }  // namespace mmbpf::mm
+
+namespace mmbpf::mm {
+namespace {
+
+// An OOM handler that kills the task it is told to, or pretends to.
+struct test_oom_handler : oom_policy {
+  model* m = nullptr;
+  uint32_t victim = 0;
+  bool really_kill = true;
+  int calls = 0;
+  bool handle_out_of_memory(oom_control& oc) override {
+    ++calls;
+    if (really_kill)
+      if (task* t = m->find_task(victim)) m->oom_kill_process(oc, *t, "test handler");
+    return true;
+  }
+  const char* name() const override { return "test_handler"; }
+};
+
+TEST(Hooks, OomHandlerThatFreesMemoryReplacesTheKiller) {
+  config c = small(1 << 16);
+  c.cgroups.push_back(cg(1, "/a", 1000));
+  model m(c);
+  test_oom_handler h;
+  h.m = &m;
+  h.victim = 1;  // the small one, which the kernel would not choose
+  m.set_oom_policy(*m.find_memcg(1), &h);
+  m.fork(1, 0, 1, 0);
+  m.fork(2, 0, 1, 0);
+  touch(m, 1, 1, 0, 300);
+  touch(m, 2, 1, 0, 800);
+  EXPECT_EQ(h.calls, 1);
+  EXPECT_FALSE(m.find_task(1)->alive);
+  EXPECT_TRUE(m.find_task(2)->alive);
+  EXPECT_STREQ(m.last_oom_handler(), "test_handler");
+}
+
+// A handler that says it handled the OOM but freed nothing is not believed: the ancestor's
+// handler runs next, then the kernel's killer.
+TEST(Hooks, OomHandlerThatFreesNothingFallsBackUpTheTree) {
+  config c = small(1 << 16);
+  c.cgroups.push_back(cg(1, "/a", 1000));
+  model m(c);
+  test_oom_handler liar, root_handler;
+  liar.m = root_handler.m = &m;
+  liar.really_kill = false;
+  root_handler.really_kill = false;
+  m.set_oom_policy(*m.find_memcg(1), &liar);
+  m.set_oom_policy(m.root(), &root_handler);
+  m.fork(1, 0, 1, 0);
+  m.fork(2, 0, 1, 0);
+  touch(m, 1, 1, 0, 300);
+  touch(m, 2, 1, 0, 800);
+  EXPECT_EQ(liar.calls, 1);
+  EXPECT_EQ(root_handler.calls, 1);
+  EXPECT_FALSE(m.find_task(2)->alive);  // the kernel's choice
+  EXPECT_EQ(m.last_oom_handler(), nullptr);
+}
+
+struct batch_policy : charge_policy {
+  unsigned long batch = 0;
+  int calls = 0;
+  bool try_charge(try_charge_memcg& tcm) override {
+    ++calls;
+    tcm.nr_pages = batch;
+    return true;
+  }
+};
+
+TEST(Hooks, ChargePolicySetsTheReclaimBatch) {
+  auto run = [](unsigned long batch) {
+    config c = small(1 << 16);
+    c.read_ahead_kb = 0;
+    c.cgroups.push_back(cg(1, "/a", 1000));
+    model m(c);
+    batch_policy p;
+    p.batch = batch;
+    m.set_charge_policy(&p);
+    m.set_file_size(1, 3000 * 4096);
+    for (uint64_t i = 0; i < 3000; ++i) read_page(m, i, 1, 1, 1);
+    EXPECT_GT(p.calls, 0);
+    // each charge that hit memory.max (a MEMCG_MAX event) ran the hook and one reclaim
+    return m.memcg_memory_events(*m.find_memcg(1), MEMCG_MAX);
+  };
+  // try_to_free_mem_cgroup_pages() reclaims at least SWAP_CLUSTER_MAX: a batch of 1 is 32.
+  // (Each reclaim frees somewhat more than asked: a 1000-page memcg has nothing to scan at
+  // the first priorities, and the pass that reaches the target adds a whole batch.)
+  const uint64_t batch_1 = run(1), batch_32 = run(32), batch_256 = run(256);
+  EXPECT_EQ(batch_1, batch_32);
+  EXPECT_LE(batch_32, 2000u / 32);
+  EXPECT_GE(batch_32, 2000u / 64);
+  EXPECT_LE(batch_256, 2000u / 256);
+  EXPECT_GE(batch_256, 2000u / 512);
+}
+
+struct no_readahead : readahead_policy {
+  int calls = 0;
+  void adjust_window(const ra_file&, pgoff_t index, ra_decision& d) override {
+    ++calls;
+    d.io = {index, 1, RA_NO_MARK};  // just the page asked for
+  }
+};
+
+TEST(Hooks, ReadaheadPolicyChangesTheWindow) {
+  config c = small(1 << 16);
+  model m(c);
+  no_readahead p;
+  m.set_readahead_policy(&p);
+  m.set_file_size(1, 256 * 4096);
+  for (uint64_t i = 0; i < 256; ++i) read_page(m, i);
+  EXPECT_EQ(m.counters().misses, 256u);  // every sequential page now misses
+  EXPECT_EQ(m.counters().readahead_pages, 0u);
+  EXPECT_GT(p.calls, 0);
+}
+
+}  // namespace
+}  // namespace mmbpf::mm
