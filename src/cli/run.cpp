@@ -187,11 +187,74 @@ void print_table(const std::vector<policy_result>& results, bool compact) {
       line += fmt::format("  {:>{}}", r.value(results[i]), col_w[i]);
     fmt::print("{}\n", line);
   }
+  if (results.empty() || results.front().rep.cgroups.size() < 2) return;
+  // with a cgroup tree: each cgroup under each policy (memory.current, what its tasks missed,
+  // its memory.events)
+  fmt::print("\n{:<16}{:>10}{:>12}{:>10}{:>10}{:>12}{:>8}{:>8}{:>9}\n", "cgroup / policy",
+             "current", "misses", "miss", "refault", "low/high", "max", "oom", "oom_kill");
+  for (size_t c = 0; c < results.front().rep.cgroups.size(); ++c) {
+    for (const auto& res : results) {
+      const mm::memcg_report& g = res.rep.cgroups[c];
+      const double ratio = g.counters.lookups ? static_cast<double>(g.counters.misses) /
+                                                    static_cast<double>(g.counters.lookups)
+                                              : 0.0;
+      fmt::print("{:<16}{:>10}{:>12}{:>10.4f}{:>10}{:>12}{:>8}{:>8}{:>9}\n",
+                 fmt::format("{} {}", g.path, res.policy), human_bytes(g.current * 4096),
+                 g.counters.misses, ratio, g.stat[WORKINGSET_REFAULT_FILE],
+                 fmt::format("{}/{}", g.memory_events[MEMCG_LOW], g.memory_events[MEMCG_HIGH]),
+                 g.memory_events[MEMCG_MAX], g.memory_events[MEMCG_OOM],
+                 g.memory_events[MEMCG_OOM_KILL]);
+    }
+  }
 }
 
 // ---- JSON --------------------------------------------------------------------------------------
 
 using json = nlohmann::ordered_json;
+
+// Every cgroup as its files would read at the end: memory.current and the limits in bytes
+// ("max" when unlimited), memory.stat (sizes in bytes, events as counts), memory.events, and
+// what the cgroup's own tasks saw (lookups, misses, bytes read, stall time).
+json cgroups_json(const mm::model_report& rep) {
+  json all = json::array();
+  const auto limit = [](uint64_t pages) -> json {
+    if (pages >= mm::PAGE_COUNTER_MAX) return "max";
+    return pages * 4096;
+  };
+  for (const mm::memcg_report& g : rep.cgroups) {
+    json c;
+    c["path"] = g.path;
+    c["id"] = g.id;
+    c["memory.current"] = g.current * 4096;
+    c["memory.max"] = limit(g.max);
+    c["memory.high"] = limit(g.high);
+    c["memory.low"] = g.low * 4096;
+    c["memory.min"] = g.min * 4096;
+    json stat;
+    for (int item = 0; item < MEMCG_NR_STAT; ++item) {
+      auto name = mm::node_stat_name(item);
+      if (name.empty()) continue;
+      const long v = g.stat[static_cast<size_t>(item)];
+      stat[std::string(name)] = name.starts_with("workingset_") ? v : v * 4096L;
+    }
+    for (int i = 0; i < mm::NR_VM_EVENT_ITEMS; ++i)
+      if (auto name = mm::vm_event_name(static_cast<mm::vm_event_item>(i)); !name.empty())
+        stat[std::string(name)] = g.events[static_cast<size_t>(i)];
+    c["memory.stat"] = stat;
+    json events;
+    for (int e = 0; e < MEMCG_NR_MEMORY_EVENTS; ++e)
+      if (auto name = mm::memory_event_name(e); !name.empty())
+        events[std::string(name)] = g.memory_events[static_cast<size_t>(e)];
+    c["memory.events"] = events;
+    c["lookups"] = g.counters.lookups;
+    c["misses"] = g.counters.misses;
+    c["io_read_bytes"] = g.counters.io_read_bytes;
+    c["stall_memory_ns"] = g.stall_memory_ns;
+    c["stall_io_ns"] = g.stall_io_ns;
+    all.push_back(std::move(c));
+  }
+  return all;
+}
 
 json policy_json(const policy_result& r) {
   const auto& c = r.rep.counters;
@@ -241,6 +304,7 @@ json policy_json(const policy_result& r) {
   j["latency_mean_ns"] = r.rep.latency_mean_ns;
   j["wall_ns"] = r.st.wall_ns;
   j["events_per_second"] = r.st.events_per_second();
+  j["cgroups"] = cgroups_json(r.rep);
   return j;
 }
 

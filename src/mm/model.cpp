@@ -58,6 +58,21 @@ std::string_view node_stat_name(int item) {
   }
 }
 
+std::string_view memory_event_name(int event) {
+  switch (event) {
+    case MEMCG_LOW: return "low";
+    case MEMCG_HIGH: return "high";
+    case MEMCG_MAX: return "max";
+    case MEMCG_OOM: return "oom";
+    case MEMCG_OOM_KILL: return "oom_kill";
+    case MEMCG_OOM_GROUP_KILL: return "oom_group_kill";
+    case MEMCG_SWAP_HIGH: return "swap_high";
+    case MEMCG_SWAP_MAX: return "swap_max";
+    case MEMCG_SWAP_FAIL: return "swap_fail";
+    default: return {};
+  }
+}
+
 model::model(const config& c)
     : cfg_(c), dev_(c.device), folios_(c.memory_pages) {
   INIT_LIST_HEAD(&free_list_);
@@ -295,6 +310,25 @@ model_report model::report() const {
   r.anon_pages = static_cast<uint64_t>(node_state_[NR_ANON_MAPPED]);
   for (const auto& [ino, m] : mappings_) r.shadow_entries += m->nrshadows;
   r.index_bytes = pages_.memory_bytes() + ptes_.memory_bytes();
+  for (const auto& m : memcgs_) {
+    memcg_report c;
+    c.path = m->path;
+    c.id = m->model_id;
+    c.current = static_cast<uint64_t>(m->css.memory.usage.counter);
+    c.max = m->css.memory.max;
+    c.high = m->css.memory.high;
+    c.low = m->css.memory.low;
+    c.min = m->css.memory.min;
+    for (int i = 0; i < MEMCG_NR_STAT; ++i) c.stat[static_cast<size_t>(i)] = memcg_page_state(*m, i);
+    for (int i = 0; i < NR_VM_EVENT_ITEMS; ++i)
+      c.events[static_cast<size_t>(i)] = memcg_events(*m, static_cast<vm_event_item>(i));
+    for (int i = 0; i < MEMCG_NR_MEMORY_EVENTS; ++i)
+      c.memory_events[static_cast<size_t>(i)] = memcg_memory_events(*m, i);
+    c.counters = m->counters;
+    c.stall_memory_ns = m->stall_memory_ns;
+    c.stall_io_ns = m->stall_io_ns;
+    r.cgroups.push_back(std::move(c));
+  }
   return r;
 }
 

@@ -190,6 +190,22 @@ struct scan_control {
   unsigned long nr_reclaimed = 0;
 };
 
+// One cgroup at the end of a run, as its files would read: memory.current and the limits
+// (pages), memory.stat and memory.events (hierarchical, as the kernel's files are), and the
+// model's own counters for the cgroup's tasks (local).
+struct memcg_report {
+  std::string path;
+  uint16_t id = 0;
+  uint64_t current = 0, max = 0, high = 0, low = 0, min = 0;
+  std::array<long, MEMCG_NR_STAT> stat{};
+  std::array<uint64_t, NR_VM_EVENT_ITEMS> events{};
+  std::array<uint64_t, MEMCG_NR_MEMORY_EVENTS> memory_events{};
+  model_counters counters;
+  uint64_t stall_memory_ns = 0, stall_io_ns = 0;
+};
+// memory.events names ("low", "high", "max", "oom", "oom_kill", "oom_group_kill", ...).
+std::string_view memory_event_name(int event);
+
 // The end-of-run report: everything `mmbpf run` prints.
 struct model_report {
   model_counters counters;
@@ -202,6 +218,7 @@ struct model_report {
   uint64_t free_pages = 0, file_pages = 0, anon_pages = 0, shadow_entries = 0;
   uint64_t folio_bytes_per_page = sizeof(::folio);
   uint64_t index_bytes = 0;  // page-cache and page-table index memory
+  std::vector<memcg_report> cgroups;  // every cgroup, the root first, parents before children
 };
 
 // ---- The model --------------------------------------------------------------------------------

@@ -153,6 +153,22 @@ TEST(Run, GeneratorWithConfigAndCgroups) {
   for (const auto& p : j["policies"]) {
     EXPECT_EQ(p["events"], 23000u);
     EXPECT_GT(p["misses"].get<uint64_t>(), 0u);
+    // each cgroup as its files read: the limit holds, the tasks' misses add up
+    const auto& cgs = p["cgroups"];
+    ASSERT_EQ(cgs.size(), 3u);
+    EXPECT_EQ(cgs[0]["path"], "/");
+    EXPECT_EQ(cgs[0]["memory.max"], "max");
+    EXPECT_EQ(cgs[1]["path"], "/a");
+    EXPECT_EQ(cgs[1]["memory.max"], 2u << 20);
+    EXPECT_LE(cgs[1]["memory.current"].get<uint64_t>(), 2u << 20);
+    EXPECT_GT(cgs[1]["memory.events"]["max"].get<uint64_t>(), 0u);
+    EXPECT_EQ(cgs[2]["memory.low"], 1u << 20);
+    EXPECT_EQ(cgs[0]["misses"].get<uint64_t>() + cgs[1]["misses"].get<uint64_t>() +
+                  cgs[2]["misses"].get<uint64_t>(),
+              p["misses"].get<uint64_t>());
+    // memory.events is hierarchical: the root sees its children's
+    EXPECT_GE(cgs[0]["memory.events"]["max"].get<uint64_t>(),
+              cgs[1]["memory.events"]["max"].get<uint64_t>());
   }
   // --memory overrides the config's memory line.
   auto o2 = mmbpf("run --workload " + spec + " --config " + cfg.path + " --memory 8M --json");
