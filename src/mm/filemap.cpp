@@ -20,8 +20,9 @@
 // for it). A page under writeback cannot be freed; it is clean when the write completes.
 //
 // Simplified: no balance_dirty_pages() throttling of writers, no dirty_expire_centisecs
-// timer; a file mapping is "mapped" once (no per-process file rmap); writes mark accessed
-// like reads (FGP_ACCESSED); large folios are not created.
+// timer; a file mapping is "mapped" once (no per-process file rmap); large folios are not
+// created. As in 6.x, buffered writes do not mark their folios accessed (write_begin's
+// FGP_WRITEBEGIN has no FGP_ACCESSED); only reads and faults age the LRU.
 #include <fcntl.h>  // POSIX_FADV_* (kept out of headers: workload/event.h names them too)
 
 #include <algorithm>
@@ -505,8 +506,7 @@ void model::sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uin
       wait_folio(fo, mc);
     }
     advance(cfg_.cpu.page_copy_ns);
-    folio_mark_dirty(fo);
-    folio_mark_accessed(fo);
+    folio_mark_dirty(fo);  // no folio_mark_accessed(): FGP_WRITEBEGIN has no FGP_ACCESSED
   }
   mem_cgroup_handle_over_high(*t);
 }

@@ -38,7 +38,7 @@ class cache_policy {
   virtual ~cache_policy() = default;
   // A folio entered the page cache (and the memcg's file LRU).
   virtual void folio_added(folio* f) = 0;
-  // A cached folio was accessed by read()/write() (folio_mark_accessed) or a fault.
+  // A cached folio was accessed by read() (folio_mark_accessed()) or a file fault.
   virtual void folio_accessed(folio* f) = 0;
   // The folio leaves the page cache (evicted, truncated, invalidated). The model removes it
   // from the memcg's valid set itself; the policy forgets it.
