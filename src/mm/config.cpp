@@ -309,6 +309,9 @@ result<void> validate_config(const config& c) {
                              c.watermark_scale_factor)};
   if (c.device.read_bw == 0 || c.device.write_bw == 0)
     return error{"config: device bandwidths must be at least 1 byte per second"};
+  if (c.cgroups.size() > MAX_CGROUPS)
+    return error{fmt::format("config: {} cgroups, at most {} (memcg ids are 16 bits)",
+                             c.cgroups.size(), MAX_CGROUPS)};
   std::unordered_map<std::string_view, uint16_t> paths;
   std::unordered_map<uint16_t, std::string_view> ids;
   for (const auto& cg : c.cgroups) {

@@ -22,6 +22,7 @@
 // memory.oom.group (0/1).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@
 namespace mmbpf::mm {
 
 inline constexpr uint64_t PAGE_COUNTER_MAX = UINT64_MAX / 4096;  // "max", in pages
+// Cgroups besides the root: mem_cgroup ids (creation order from 1) must fit the 16 bits a
+// shadow entry keeps (MEM_CGROUP_ID_SHIFT).
+inline constexpr size_t MAX_CGROUPS = 65534;
 
 struct cgroup_config {
   uint16_t id = 0;    // model cgroup id; 0 = the root

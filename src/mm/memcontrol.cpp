@@ -58,9 +58,11 @@ void model::init_memcg(memcg& mc, memcg* parent, uint16_t id, std::string path) 
   mc.cgrp.self.cgroup = &mc.cgrp;
   mc.cgrp.level = parent ? parent->cgrp.level + 1 : 0;
   mc.css.css.cgroup = &mc.cgrp;
-  mc.css.css.id = static_cast<int>(id) + 1;
+  // mem_cgroup_id(): allocated in creation order from 1, as the kernel's idr does; shadow
+  // entries carry it in 16 bits (MEM_CGROUP_ID_SHIFT)
+  mc.css.css.id = static_cast<int>(mc.index) + 1;
   mc.css.css.parent = parent ? &parent->css.css : nullptr;
-  mc.css.id.id = static_cast<int>(id) + 1;
+  mc.css.id.id = static_cast<int>(mc.index) + 1;
   mc.css.memory.max = PAGE_COUNTER_MAX;
   mc.css.memory.high = PAGE_COUNTER_MAX;
   mc.css.memory.parent = parent ? &parent->css.memory : nullptr;
@@ -81,6 +83,8 @@ void model::init_memcg(memcg& mc, memcg* parent, uint16_t id, std::string path) 
 
 result<void> model::cgroup_create(uint16_t id, uint16_t parent_id, std::string_view name) {
   if (find_memcg(id)) return error{"cgroup " + std::to_string(id) + " already exists"};
+  if (memcgs_.size() > MAX_CGROUPS)
+    return error{"cgroup " + std::to_string(id) + ": too many cgroups (memcg ids are 16 bits)"};
   memcg* parent = find_memcg(parent_id);
   if (!parent)
     return error{"cgroup " + std::to_string(id) + ": parent cgroup " + std::to_string(parent_id) +

@@ -93,7 +93,9 @@ void model::folio_mark_accessed(::folio* f) {
 eviction_lruvec_view model::eviction_view(shadow_t shadow) const {
   eviction_lruvec_view ev;
   const unpacked_shadow sh = unpack_shadow(shadow);
-  const memcg* emc = sh.memcgid ? find_memcg(static_cast<uint16_t>(sh.memcgid - 1)) : nullptr;
+  // the memcg id is the memcg's creation index + 1 (mem_cgroup_id(); 0: none)
+  const memcg* emc =
+      sh.memcgid && sh.memcgid <= memcgs_.size() ? memcgs_[sh.memcgid - 1].get() : nullptr;
   if (!emc) return ev;  // the memcg is gone: never recent
   ev.lruvec = &emc->vec.ws;
   // hierarchical, as lruvec_page_state() of a memcg lruvec is
