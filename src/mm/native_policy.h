@@ -5,6 +5,21 @@
 //
 //   lru    one list, an access moves the folio to the head, evict from the tail (exact LRU)
 //   fifo   one list in insertion order, accesses ignored
+//   sieve  SIEVE (NSDI'24): one FIFO, new folios at the head, a visited bit set on access; a
+//          hand moving from the tail towards the head clears visited bits and evicts the first
+//          unvisited folio, keeps its position between evictions and wraps to the tail
+//   s3fifo S3-FIFO (SOSP'23), libCacheSim's defaults: small FIFO (10 %), main FIFO (90 %), a
+//          ghost FIFO of evicted pages' identities (mapping + index, as many as main holds);
+//          2-bit frequency per folio; new folios go to small, or to main when in the ghost;
+//          small's tail moves to main when freq >= 2, else is evicted into the ghost; main's
+//          tail is reinserted with freq - 1 while freq > 0, else evicted. The cache size split
+//          is min(page frames, memcg memory.max).
+//   lfu    exact LFU (access count per folio, least recently used among equal counts),
+//          with frequency buckets (O(1) per access)
+//
+// An access counts from the second notification after folio_added(): the read or fault that
+// inserts a folio also marks it accessed, and that is the insertion, not a re-reference.
+// Folios the model would refuse (locked, dirty, writeback, pinned) are skipped and kept.
 #pragma once
 
 #include <memory>
