@@ -162,13 +162,7 @@ open_file& model::get_file(task& t, mapping& m) {
     if (r.activate) folio_set(f, PG_active);
     if (r.set_workingset) {
       folio_set(f, PG_workingset);
-      // lru_note_cost_refault()
-      for (memcg* p = mc; p; p = p->parent)
-        lru_note_cost(p->vec.cost, true, 1, 0,
-                      static_cast<unsigned long>(memcg_page_state(*p, NR_INACTIVE_ANON) +
-                                                 memcg_page_state(*p, NR_ACTIVE_ANON) +
-                                                 memcg_page_state(*p, NR_INACTIVE_FILE) +
-                                                 memcg_page_state(*p, NR_ACTIVE_FILE)));
+      lru_note_cost_hierarchy(mc, true, 1, 0);  // lru_note_cost_refault()
     }
   }
   ++m.inode.i_data.nrpages;

@@ -129,7 +129,10 @@ void model::do_swap_page(task& t, uint64_t vpn, uint64_t slot) {
     mod_lruvec_state(t.mc, WORKINGSET_ACTIVATE_ANON, static_cast<long>(r.activated));
     mod_lruvec_state(t.mc, WORKINGSET_RESTORE_ANON, static_cast<long>(r.restored));
     if (r.activate) folio_set(f, PG_active);
-    if (r.set_workingset) folio_set(f, PG_workingset);
+    if (r.set_workingset) {
+      folio_set(f, PG_workingset);
+      lru_note_cost_hierarchy(t.mc, false, 1, 0);  // lru_note_cost_refault()
+    }
   }
   wait_until(done, t.mc, folio_test(f, PG_workingset));
   free_swap_slot(slot);

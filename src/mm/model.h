@@ -391,6 +391,8 @@ class model {
   unsigned long shrink_cache_policy(lruvec& v, scan_control& sc, unsigned long nr_to_evict);
   bool reclaim_folio(::folio* f, scan_control& sc, unsigned long& nr_pageout);
   unsigned long do_try_to_free_pages(scan_control& sc);
+  void lru_note_cost_hierarchy(memcg* mc, bool file, unsigned long nr_io,
+                               unsigned long nr_rotated);
   void prepare_scan_control(scan_control& sc);
   void snapshot_refaults(memcg* target);
   void balance_pgdat();

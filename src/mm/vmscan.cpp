@@ -31,13 +31,18 @@
 
 namespace mmbpf::mm {
 
-namespace {
-unsigned long lru_pages(const model& m, const memcg& mc) {
-  return static_cast<unsigned long>(
-      m.memcg_page_state(mc, NR_INACTIVE_ANON) + m.memcg_page_state(mc, NR_ACTIVE_ANON) +
-      m.memcg_page_state(mc, NR_INACTIVE_FILE) + m.memcg_page_state(mc, NR_ACTIVE_FILE));
+
+// mm/swap.c lru_note_cost(): the cost record of mc's lruvec and every ancestor's, each decayed
+// against that lruvec's evictable pages (hierarchical, as lruvec_page_state() reads them).
+void model::lru_note_cost_hierarchy(memcg* mc, bool file, unsigned long nr_io,
+                                    unsigned long nr_rotated) {
+  for (memcg* p = mc; p; p = p->parent) {
+    const auto size = [&](int item) { return memcg_page_state(*p, item); };
+    const long lrusize = size(NR_INACTIVE_ANON) + size(NR_ACTIVE_ANON) + size(NR_INACTIVE_FILE) +
+                         size(NR_ACTIVE_FILE);
+    lru_note_cost(p->vec.cost, file, nr_io, nr_rotated, static_cast<unsigned long>(lrusize));
+  }
 }
-}  // namespace
 
 unsigned long model::try_to_free_mem_cgroup_pages(memcg& mc, unsigned long nr_pages,
                                                   bool may_swap) {
@@ -289,8 +294,7 @@ unsigned long model::shrink_inactive_list(unsigned long nr_to_scan, lruvec& v, s
   if (!sc.kswapd) advance(scanned * cfg_.cpu.reclaim_page_ns);
   count_memcg_events(v.mc, sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, reclaimed);
   count_memcg_events(v.mc, file ? PGSTEAL_FILE : PGSTEAL_ANON, reclaimed);
-  for (memcg* p = v.mc; p; p = p->parent)
-    lru_note_cost(p->vec.cost, file, nr_pageout, scanned - reclaimed, lru_pages(*this, *p));
+  lru_note_cost_hierarchy(v.mc, file, nr_pageout, scanned - reclaimed);
   return reclaimed;
 }
 
@@ -411,8 +415,7 @@ void model::shrink_active_list(unsigned long nr_to_scan, lruvec& v, scan_control
   }
   count_memcg_events(v.mc, PGDEACTIVATE, list.size());
   const bool file = is_file_lru(static_cast<lru_list>(lru));
-  for (memcg* p = v.mc; p; p = p->parent)
-    lru_note_cost(p->vec.cost, file, 0, 0, lru_pages(*this, *p));
+  lru_note_cost_hierarchy(v.mc, file, 0, 0);
 }
 
 // cache_ext's eviction flow for a memcg with a cache policy (see the file comment).
