@@ -256,6 +256,12 @@ void model::folio_mark_dirty(::folio* f) {
   folio_set(f, PG_dirty);
   mod_lruvec_state(folio_memcg(f), NR_FILE_DIRTY, 1);
   mod_lruvec_state(folio_memcg(f), NR_DIRTIED, 1);
+  if (dirty_fifo_.size() - dirty_head_ >= 2 * folios_.size()) {
+    // most entries are stale (cleaned by fsync or reclaim, then dirtied again): keep the
+    // order of the ones still dirty, drop the rest
+    std::erase_if(dirty_fifo_, [&](uint32_t id) { return !folio_test(&folios_[id], PG_dirty); });
+    dirty_head_ = 0;
+  }
   dirty_fifo_.push_back(folio_id(f));
 }
 
