@@ -5,7 +5,8 @@
 //   mmbpf run --workload SPEC [--config FILE] [--swap SIZE] [--swappiness N] [--exact] ...
 //   mmbpf run                  the built-in showcase: built-in workloads, default/lru/fifo
 //
-// Policies: "default" is the kernel's LRU (no hook attached); any other name is a native
+// Policies: "default" is the kernel's LRU (no hook attached); "belady" is the offline optimum
+// (mm/belady.h), fed by a first pass over the workload; any other name is a native
 // policy (mm/native_policy.h) attached to every memcg, including the ones cgroup_create
 // events make. With --json, stdout is exactly one JSON object (run_json); counters keep
 // their kernel names (/proc/vmstat, memory.stat), memory.stat sizes are in bytes.
@@ -368,12 +369,19 @@ result<policy_result> run_one(const run_spec& spec, const std::string& policy,
   mm::model& model = **m;
   workload::apply_file_sizes(w->meta, model);
   std::unique_ptr<mm::cache_policy> p;
-  if (policy != "default") {
+  if (policy == "belady") {  // the offline optimum reads the workload's future first
+    auto ahead = spec.open();
+    if (!ahead) return ahead.err();
+    auto refs = workload::page_lookups(*ahead->events, ahead->meta);
+    if (!refs) return refs.err();
+    p = mm::make_belady_policy(model, *refs);
+  } else if (policy != "default") {
     auto made = mm::make_native_policy(policy, model);
     if (!made) return made.err();
     p = std::move(*made);
-    for (const auto& mc : model.memcgs()) model.set_cache_policy(*mc, p.get());
   }
+  if (p)
+    for (const auto& mc : model.memcgs()) model.set_cache_policy(*mc, p.get());
   workload::replay_options opt;
   opt.name = spec.workload;
   opt.progress_every = 1 << 16;
@@ -468,6 +476,7 @@ std::string with_seed(std::string_view spec, uint64_t seed) {
 
 std::optional<failure> check_policies(const std::vector<std::string>& policies) {
   auto names = mm::native_policy_names();
+  names.push_back("belady");
   for (const auto& p : policies) {
     bool known = p == "default";
     for (auto n : names) known |= p == n;

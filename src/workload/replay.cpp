@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <vector>
 
 #include "workload/spec.h"
@@ -151,6 +153,60 @@ result<replay_stats> replay(event_source& src, mm::model& m, const replay_option
 
 void apply_file_sizes(const trace_meta& meta, mm::model& m) {
   for (const auto& [ino, bytes] : meta.file_size) m.set_file_size(ino, bytes);
+}
+
+result<std::vector<mm::page_ref>> page_lookups(event_source& src, const trace_meta& meta) {
+  // i_size as the model keeps it: known from the metadata or a truncate, else growing with
+  // what is read (mapping::size_known)
+  struct file {
+    uint64_t size = 0;
+    bool known = false;
+  };
+  std::unordered_map<uint32_t, file> files;
+  for (const auto& [ino, bytes] : meta.file_size) files[ino] = {bytes, true};
+  std::vector<mm::page_ref> refs;
+  std::vector<event> buf(4096);
+  for (;;) {
+    auto n = src.read(buf);
+    if (!n) return n.err();
+    if (*n == 0) break;
+    for (size_t i = 0; i < *n; ++i) {
+      const event& e = buf[i];
+      switch (e.kind) {
+        case event_kind::read: {  // sys_read(): cut at EOF
+          file& f = files[e.ino];
+          if (!e.len) break;
+          if (!f.known) f.size = std::max(f.size, e.off + e.len);
+          if (e.off >= f.size) break;
+          const uint64_t end = std::min(e.off + e.len, f.size);
+          for (uint64_t p = e.off / page_size; p < (end + page_size - 1) / page_size; ++p)
+            refs.push_back({e.ino, p});
+          break;
+        }
+        case event_kind::write: {  // sys_write(): every page; the file grows
+          file& f = files[e.ino];
+          if (!e.len) break;
+          f.size = std::max(f.size, e.off + e.len);
+          for (uint64_t p = e.off / page_size; p < (e.off + e.len + page_size - 1) / page_size; ++p)
+            refs.push_back({e.ino, p});
+          break;
+        }
+        case event_kind::mmap_fault_file: {  // filemap_fault(): pages within the file
+          file& f = files[e.ino];
+          for (uint64_t p = e.off; p < e.off + e.len; ++p) {
+            if (!f.known) f.size = std::max(f.size, (p + 1) * page_size);
+            if (p >= (f.size + page_size - 1) / page_size) break;
+            refs.push_back({e.ino, p});
+          }
+          break;
+        }
+        case event_kind::truncate: files[e.ino] = {e.len, true}; break;
+        case event_kind::unlink: files[e.ino] = {0, true}; break;
+        default: break;
+      }
+    }
+  }
+  return refs;
 }
 
 namespace {

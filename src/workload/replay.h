@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "bpf/error.h"
+#include "mm/belady.h"
 #include "mm/model.h"
 #include "workload/import.h"
 #include "workload/source.h"
@@ -52,6 +53,12 @@ struct replay_stats {
 //   "event 17: cgroup 3 does not exist (create it in the config or with a cgroup_create event)"
 // REQUIRES opt.batch > 0.
 result<replay_stats> replay(event_source& src, mm::model& m, const replay_options& opt = {});
+
+// The page-cache lookups the model will make replaying src, in order (one per page a read,
+// write or file fault touches, cut at EOF as the model cuts them): what Belady's MIN
+// (mm/belady.h) needs to know the future. Assumes no task is OOM-killed (a killed task's
+// later events make no lookups).
+result<std::vector<mm::page_ref>> page_lookups(event_source& src, const trace_meta& meta);
 
 // Applies the file sizes a trace or generator knows (meta.file_size) with m.set_file_size().
 void apply_file_sizes(const trace_meta& meta, mm::model& m);

@@ -106,6 +106,23 @@ TEST(Run, ScriptingFormOnOracleGeneral) {
   EXPECT_EQ(o.err, "");  // no progress line: stderr is not a terminal
 }
 
+// The same cycle one page too big for memory: LRU misses every time; MIN keeps all but the
+// page used furthest ahead. With 8 pages, 7 frames and 3 rounds (lookups 0..23): 8 cold misses
+// (page 6 leaves at lookup 7), then page 6 misses at 14 (page 5 leaves) and page 5 at 21.
+TEST(Run, BeladyIsTheOptimumOnACycle) {
+  temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(kPages, kRounds)));
+  const std::string mem = std::to_string((kPages - 1) * 4) + "K";
+  auto o = mmbpf("run --trace " + trace.path + " --memory " + mem +
+                 " --exact --policy lru,belady --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  const uint64_t n = kPages * kRounds;
+  EXPECT_EQ(j["policies"][0]["misses"], n);
+  EXPECT_EQ(j["policies"][1]["policy"], "belady");
+  static_assert(kPages == 8 && kRounds == 3, "the count below is worked out for these");
+  EXPECT_EQ(j["policies"][1]["misses"], 10u);
+}
+
 TEST(Run, FormatFromTheNameAndDefaultPolicy) {
   temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(4, 2)));
   auto o = mmbpf("run --trace " + trace.path + " --memory 1M --json");

@@ -234,3 +234,34 @@ TEST(OpenWorkload, TracesOfEveryFormat) {
 
 }  // namespace
 }  // namespace mmbpf::workload
+
+namespace mmbpf::workload {
+namespace {
+
+// Belady's MIN is fed the lookups the model will make: for every kind of generator (reads
+// past EOF cut, writes growing files, multi-page reads and scans) the pre-pass must count
+// exactly the lookups the replay then makes.
+TEST(PageLookups, MatchTheModelsLookups) {
+  for (const char* spec :
+       {"zipf:pages=2000,events=20K", "scan:pages=3000,passes=2,io=5",
+        "ycsb:workload=e,records=5K,ops=5K", "ycsb:workload=a,records=5K,ops=5K",
+        "search:files=200,size=20K,passes=2"}) {
+    SCOPED_TRACE(spec);
+    auto ahead = open_generator_workload(spec);
+    ASSERT_TRUE(ahead.ok()) << ahead.err().msg;
+    auto refs = page_lookups(*ahead->events, ahead->meta);
+    ASSERT_TRUE(refs.ok()) << refs.err().msg;
+    auto w = open_generator_workload(spec);
+    ASSERT_TRUE(w.ok());
+    mm::config c;
+    c.memory_pages = 1 << 16;
+    mm::model m(c);
+    apply_file_sizes(w->meta, m);
+    ASSERT_TRUE(replay(*w->events, m).ok());
+    EXPECT_EQ(refs->size(), m.counters().lookups);
+    EXPECT_GT(refs->size(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace mmbpf::workload
