@@ -7,10 +7,11 @@
 //                              fifo, sieve, s3fifo and belady
 //
 // Policies: "default" is the kernel's LRU (no hook attached); "belady" is the offline optimum
-// (mm/belady.h), fed by a first pass over the workload; any other name is a native
-// policy (mm/native_policy.h) attached to every memcg, including the ones cgroup_create
-// events make. With --json, stdout is exactly one JSON object (run_json); counters keep
-// their kernel names (/proc/vmstat, memory.stat), memory.stat sizes are in bytes.
+// (mm/belady.h), fed by a first pass over the workload; any other name is a native policy
+// (mm/native_policy.h). Both are attached at the root in effective mode (ext/attach.h), so
+// they govern every memcg, including the ones cgroup_create events make. With --json, stdout
+// is exactly one JSON object (run_json); counters keep their kernel names (/proc/vmstat,
+// memory.stat), memory.stat sizes are in bytes.
 // Wiring only: parsing is in mm/config.*, replay in workload/replay.*.
 //
 // Simplified: policies run one after another on one thread (each simulation is
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "ext/attach.h"
 #include "mm/config.h"
 #include "mm/model.h"
 #include "mm/native_policy.h"
@@ -381,20 +383,21 @@ result<policy_result> run_one(const run_spec& spec, const std::string& policy,
     if (!made) return made.err();
     p = std::move(*made);
   }
-  if (p)
-    for (const auto& mc : model.memcgs()) model.set_cache_policy(*mc, p.get());
+  // the policy governs the whole tree: attached at the root, inherited (ext/attach.h)
+  ext::cache_attachments attachments(model);
+  if (p) attachments.attach(model.root(), p.get(), ext::attach_mode::effective);
   workload::replay_options opt;
   opt.name = spec.workload;
   opt.progress_every = 1 << 16;
   opt.progress = [&](uint64_t n) { progress.update(n); };
-  if (p) opt.on_cgroup_create = [&](mm::memcg& mc) { model.set_cache_policy(mc, p.get()); };
+  opt.on_cgroup_create = [&](mm::memcg& mc) { attachments.on_cgroup_create(mc); };
   progress.start(spec.title.empty() ? policy : spec.title + ", " + policy, w->expected_events);
   auto st = workload::replay(*w->events, model, opt);
   progress.clear();
   if (!st) return st.err();
   policy_result r{policy, model.report(), *st};
   // The policy goes before the model: detach it first.
-  for (const auto& mc : model.memcgs()) model.set_cache_policy(*mc, nullptr);
+  if (p) attachments.detach(model.root());
   return r;
 }
 

@@ -281,6 +281,12 @@ class model {
   ::folio* folio_at(pgoff_t index, uint32_t ino) const;  // the cached folio, or null
   uint64_t shadow_at(pgoff_t index, uint32_t ino) const;  // the shadow entry, or 0
   const std::vector<std::unique_ptr<memcg>>& memcgs() const { return memcgs_; }
+  // fn(m) for top and every descendant, parents before children (the order reclaim walks).
+  template <class Fn>
+  static void for_each_memcg_preorder(memcg& top, Fn&& fn) {
+    fn(top);
+    for (memcg* c : top.children) for_each_memcg_preorder(*c, fn);
+  }
   // A folio's memcg (folio->memcg_data).
   static memcg* folio_memcg(const ::folio* f) {
     return reinterpret_cast<memcg*>(f->memcg_data);
@@ -408,11 +414,7 @@ class model {
   unsigned long mem_cgroup_margin(const memcg& mc) const;
   memcg* mem_over_limit(memcg* mc, unsigned long nr_pages) const;
   void calculate_protection(memcg* target);
-  template <class Fn>
-  static void for_each_memcg_preorder(memcg& top, Fn&& fn) {
-    fn(top);
-    for (memcg* c : top.children) for_each_memcg_preorder(*c, fn);
-  }
+
   // oom_kill.cpp
   bool mem_cgroup_oom(memcg& mc);
   // memory.cpp
