@@ -292,18 +292,33 @@ void model::start_writeback(std::vector<::folio*>& run, bool wait, memcg* waiter
   }
 }
 
+// Starts writeback of dirty folios, one write request per run of consecutive pages of a file
+// (the flusher's and do_writepages()' batching). Sorts and empties `folios`.
+void model::writeback_folios(std::vector<::folio*>& folios) {
+  std::sort(folios.begin(), folios.end(), [](const ::folio* a, const ::folio* b) {
+    return a->mapping != b->mapping ? a->mapping < b->mapping : a->index < b->index;
+  });
+  folios.erase(std::unique(folios.begin(), folios.end()), folios.end());
+  std::vector<::folio*> run;
+  for (::folio* f : folios) {
+    if (!run.empty() && (run.back()->mapping != f->mapping || run.back()->index + 1 != f->index))
+      start_writeback(run, false, nullptr);
+    run.push_back(f);
+  }
+  start_writeback(run, false, nullptr);
+  folios.clear();
+}
+
 // Writes every dirty page of m, one request per contiguous run (do_writepages()).
 void model::writeback_mapping(mapping& m, bool wait, memcg* waiter) {
-  std::vector<::folio*> run;
+  std::vector<::folio*> dirty;
   const uint64_t end = std::max<uint64_t>(file_pages(m), 1);
-  pages_.for_each(m.space, 0, end - 1, [&](uint64_t index, uint64_t e) {
+  pages_.for_each(m.space, 0, end - 1, [&](uint64_t, uint64_t e) {
     if (xa_is_value(e)) return;
     ::folio* f = &folios_[entry_folio_id(e)];
-    if (!folio_test(f, PG_dirty) || folio_test(f, PG_writeback)) return;
-    if (!run.empty() && run.back()->index + 1 != index) start_writeback(run, false, waiter);
-    run.push_back(f);
+    if (folio_test(f, PG_dirty) && !folio_test(f, PG_writeback)) dirty.push_back(f);
   });
-  start_writeback(run, false, waiter);
+  writeback_folios(dirty);
   if (wait && !inflight_.empty()) {
     // fsync waits for every write it started (the device is FIFO: the last one ends last)
     wait_until(inflight_.back().done, waiter, false);
@@ -331,18 +346,7 @@ void model::balance_dirty() {
           f->mapping)
         batch.push_back(f);
     }
-    std::sort(batch.begin(), batch.end(), [](const ::folio* a, const ::folio* b) {
-      return a->mapping != b->mapping ? a->mapping < b->mapping : a->index < b->index;
-    });
-    batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
-    std::vector<::folio*> run;
-    for (::folio* f : batch) {
-      if (!run.empty() &&
-          (run.back()->mapping != f->mapping || run.back()->index + 1 != f->index))
-        start_writeback(run, false, nullptr);
-      run.push_back(f);
-    }
-    start_writeback(run, false, nullptr);
+    writeback_folios(batch);
   }
   if (dirty_head_ > 4096 && dirty_head_ * 2 > dirty_fifo_.size()) {
     dirty_fifo_.erase(dirty_fifo_.begin(), dirty_fifo_.begin() + static_cast<long>(dirty_head_));

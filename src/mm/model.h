@@ -365,6 +365,7 @@ class model {
   void filemap_remove_folio(::folio* f, bool keep_shadow);
   void folio_mark_dirty(::folio* f);
   void start_writeback(std::vector<::folio*>& run, bool wait, memcg* waiter);
+  void writeback_folios(std::vector<::folio*>& folios);
   void writeback_mapping(mapping& m, bool wait, memcg* waiter);
   void balance_dirty();
   void invalidate_mapping_pages(mapping& m, pgoff_t first, pgoff_t last, bool truncate);

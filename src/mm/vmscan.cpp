@@ -381,18 +381,7 @@ bool model::shrink_folio(::folio* f, lruvec& v, scan_control& sc, unsigned long&
 void model::putback_folios(lruvec& v, std::vector<::folio*>& keep, std::vector<::folio*>& dirty) {
   for (::folio* f : keep) lruvec_add_folio(v, f);
   keep.clear();
-  // wakeup_flusher_threads(): the dirty ones found here are written, one request per run
-  std::sort(dirty.begin(), dirty.end(), [](const ::folio* a, const ::folio* b) {
-    return a->mapping != b->mapping ? a->mapping < b->mapping : a->index < b->index;
-  });
-  std::vector<::folio*> run;
-  for (::folio* f : dirty) {
-    if (!run.empty() && (run.back()->mapping != f->mapping || run.back()->index + 1 != f->index))
-      start_writeback(run, false, nullptr);
-    run.push_back(f);
-  }
-  start_writeback(run, false, nullptr);
-  dirty.clear();
+  writeback_folios(dirty);  // wakeup_flusher_threads(): the dirty ones found here
 }
 
 void model::shrink_active_list(unsigned long nr_to_scan, lruvec& v, scan_control& sc, int lru) {
