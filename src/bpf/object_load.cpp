@@ -21,7 +21,6 @@
 namespace mmbpf::bpf {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Builds one program's instruction stream: its function first, then every function it calls or
 // takes the address of, each appended once.
@@ -284,6 +283,13 @@ result<void> bpf_object::load(runtime& rt) {
     for (const elf_func& f : fs) {
       obj_prog& p = progs_[pi++];
       if (auto r = lk.link(idx, f, p); !r) return r;
+      // The verifier's rule: a KF_SLEEPABLE kfunc only from a sleepable program.
+      for (const std::string& kn : p.kfuncs) {
+        const kfunc_desc* k = rt.kfuncs().by_name(kn);
+        if (k && (k->flags & KF_SLEEPABLE) && !p.sleepable)
+          return error{fmt::format("{}: program '{}' in '{}': program must be sleepable to call sleepable kfunc {}",
+                                   name_, p.name, p.sec_name, kn)};
+      }
       auto lp = bpf_prog::load(rt, p.insns, {.name = p.name});
       if (!lp) return error{fmt::format("{}: {}", name_, lp.err().msg)};
       p.prog = std::move(lp.value());

@@ -43,10 +43,12 @@ class cache_policy {
   // The folio leaves the page cache (evicted, truncated, invalidated). The model removes it
   // from the memcg's valid set itself; the policy forgets it.
   virtual void folio_evicted(folio* f) = 0;
-  // Shrinking the memcg's file LRU: propose up to `request` (<= 32) folios to evict in out[],
-  // return how many. The model validates every candidate (a folio of this memcg's file LRU,
-  // not locked, dirty or under writeback), skips and counts the rest, and, when less than
-  // 80 % of the scan target was evicted this way, lets the kernel's LRU evict the remainder.
+  // Shrinking the memcg's file LRU: propose `request` (<= 32) folios to evict in out[32],
+  // return how many. More than 32 rejects the batch. The model validates every candidate (a
+  // folio of this memcg's file LRU), skips and counts the rest, reclaims the valid ones as
+  // reclaim_pages() does (dirty ones go to writeback, locked or pinned ones stay), and, when
+  // less than 80 % of the scan target was evicted this way, lets the kernel's LRU evict the
+  // remainder.
   virtual unsigned evict_folios(memcg& mc, unsigned request, folio** out) = 0;
   // Whether a page read at ctx may enter the page cache; false makes the read behave like
   // direct IO (read from the device, nothing cached).

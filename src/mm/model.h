@@ -99,6 +99,7 @@ struct model_counters {
   uint64_t charge_failed = 0;      // charges that failed after reclaim and OOM
   uint64_t events_of_killed = 0;   // events of a task killed earlier, skipped
   uint64_t cache_candidates_invalid = 0;  // cache policy candidates the model refused
+  uint64_t cache_candidates_kept = 0;     // valid candidates kept (locked, pinned, dirty, writeback)
   uint64_t cache_fallback_batches = 0;    // shrinks where the kernel's LRU evicted the rest
 };
 
@@ -314,6 +315,9 @@ class model {
 
   // -- state and statistics
   uint64_t now_ns() const { return now_; }
+  // The pid of the task whose event is being served (what bpf_get_current_pid_tgid() sees in a
+  // hook; reclaim runs in that task's context, as direct reclaim does), 0 before any.
+  uint32_t current_pid() const { return last_task_ ? last_task_->pid : 0; }
   uint64_t free_pages() const { return nr_free_; }
   uint64_t totalram_pages() const { return folios_.size(); }
   struct watermarks {

@@ -407,42 +407,67 @@ void model::shrink_active_list(unsigned long nr_to_scan, lruvec& v, scan_control
   lru_note_cost_hierarchy(v.mc, file, 0, 0);
 }
 
-// cache_ext's eviction flow for a memcg with a cache policy (see the file comment).
+// cache_ext's eviction flow for a memcg with a cache policy (see the file comment), as
+// shrink_lruvec() runs it in the cache_ext kernel: batches of min(32, target) requested; a
+// batch of more than 32 candidates is rejected whole; each candidate must be a folio in the
+// memcg's valid set (here: a page-cache folio of this memcg on its file LRU; a folio proposed
+// twice is off the LRU the second time) or it is skipped and counted; the valid ones are
+// isolated and go through reclaim_pages(), i.e. shrink_folio_list() with references ignored:
+// locked or pinned folios are kept, writeback ones get PG_reclaim, dirty ones are handed to
+// the flusher and activated (NR_VMSCAN_IMMEDIATE), clean ones are freed with a shadow.
 unsigned long model::shrink_cache_policy(lruvec& v, scan_control& sc, unsigned long nr_to_evict) {
   memcg& mc = *v.mc;
   ::folio* cand[CACHE_EVICT_BATCH];
-  unsigned long evicted = 0;
+  static thread_local std::vector<::folio*> keep, dirty;
+  unsigned long evicted = 0, nr_pageout = 0;
   const unsigned long batch = std::min<unsigned long>(CACHE_EVICT_BATCH, nr_to_evict);
   while (evicted < nr_to_evict && evicted < sc.nr_to_reclaim) {
     unsigned long request = std::min(batch, nr_to_evict - evicted);
     if (cfg_.exact_cache) request = std::min(request, sc.nr_to_reclaim - evicted);
-    const unsigned n = mc.cache_ops->evict_folios(mc, static_cast<unsigned>(request), cand);
-    if (n > request) {  // a malformed batch is rejected whole
+    const unsigned long n = mc.cache_ops->evict_folios(mc, static_cast<unsigned>(request), cand);
+    if (n > CACHE_EVICT_BATCH) {  // a malformed batch is rejected whole
       counters_.cache_candidates_invalid += n;
       break;
     }
-    unsigned long got = 0;
+    keep.clear();
+    dirty.clear();
+    unsigned long got = 0, valid = 0;
     for (unsigned i = 0; i < n; ++i) {
       ::folio* f = cand[i];
       if (!is_folio(f) || !folio_test(f, PG_lru) || folio_memcg(f) != &mc ||
-          !folio_is_file_lru(f) || folio_test(f, PG_locked) || folio_test(f, PG_dirty) ||
-          folio_test(f, PG_writeback) || f->_refcount.counter > 1) {
+          !folio_is_file_lru(f) || !f->mapping) {
         ++counters_.cache_candidates_invalid;
         continue;
       }
-      lruvec_del_folio(v, f);
-      if (folio_mapped(f)) {
-        f->_mapcount.counter = -1;
-        mod_lruvec_state(&mc, NR_FILE_MAPPED, -1);
+      lruvec_del_folio(v, f);  // folio_isolate_lru()
+      ++valid;
+      if (folio_test(f, PG_locked) || f->_refcount.counter > 1) {
+        ++counters_.cache_candidates_kept;  // trylock or folio_ref_freeze() would fail
+        keep.push_back(f);
+      } else if (folio_test(f, PG_writeback)) {
+        folio_set(f, PG_reclaim);
+        ++counters_.cache_candidates_kept;
+        keep.push_back(f);
+      } else if (folio_test(f, PG_dirty)) {
+        mod_lruvec_state(&mc, NR_VMSCAN_IMMEDIATE, 1);
+        folio_set(f, PG_reclaim);
+        if (!folio_test(f, PG_active)) {
+          folio_set(f, PG_active);
+          count_memcg_events(&mc, PGACTIVATE, 1);
+        }
+        ++counters_.cache_candidates_kept;
+        dirty.push_back(f);
+        keep.push_back(f);
+      } else {
+        got += reclaim_folio(f, sc, nr_pageout);
       }
-      filemap_remove_folio(f, /*keep_shadow=*/true);
-      ++got;
     }
-    count_memcg_events(&mc, sc.kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, n);
-    count_memcg_events(&mc, PGSCAN_FILE, n);
+    putback_folios(v, keep, dirty);
+    count_memcg_events(&mc, sc.kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, valid);
+    count_memcg_events(&mc, PGSCAN_FILE, valid);
     count_memcg_events(&mc, sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, got);
     count_memcg_events(&mc, PGSTEAL_FILE, got);
-    sc.nr_scanned += n;
+    sc.nr_scanned += valid;
     evicted += got;
     if (!got) break;
   }
