@@ -397,6 +397,13 @@ bool cache_ext_link::admit_folio(const mm::admission_ctx& a) {
 cache_ext::cache_ext(bpf::runtime& rt, mm::model& m, cache_attachments& at)
     : rt_(rt), m_(m), at_(at) {
   register_cache_ext(rt);
+  // what bpf_get_current_pid_tgid() and bpf_ktime_get_ns() see: the model's current task
+  // (one thread per process: tgid == pid) and clock
+  rt.get_current_pid_tgid = [&m] {
+    const uint64_t pid = m.current_pid();
+    return pid << 32 | pid;
+  };
+  rt.ktime_get_ns = [&m] { return m.now_ns(); };
 }
 
 cache_ext::~cache_ext() {

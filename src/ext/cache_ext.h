@@ -127,7 +127,9 @@ class cache_ext_link final : public mm::cache_policy {
 // The family in one model: attaches cache_ext_ops instances of loaded objects to cgroups.
 class cache_ext {
  public:
-  // Registers the family in rt (register_cache_ext). The model and the attachments outlive it.
+  // Registers the family in rt (register_cache_ext) and makes the model rt's host: its current
+  // task for bpf_get_current_pid_tgid(), its clock for bpf_ktime_get_ns(). The runtime, the
+  // model and the attachments outlive it.
   cache_ext(bpf::runtime& rt, mm::model& m, cache_attachments& at);
   ~cache_ext();
 
