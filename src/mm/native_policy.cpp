@@ -1,10 +1,11 @@
 // The native policies of native_policy.h. lru/fifo: one intrusive doubly linked list per memcg
-// over folio ids, stored in two arrays (prev, next) with one sentinel per memcg. sieve, s3fifo
-// and lfu use the same kind of lists (id_lists) with more sentinels per memcg and per-folio
-// state in arrays indexed by folio id.
+// over folio ids, stored in two arrays (prev, next) with one sentinel per memcg. sieve, s3fifo,
+// lfu, mru and lfu_sampled use the same kind of lists (id_lists) with more sentinels per memcg
+// and per-folio state in arrays indexed by folio id.
 #include "mm/native_policy.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <unordered_map>
@@ -24,6 +25,13 @@ namespace {
 bool evictable(const folio* f) {
   return !folio_test(f, PG_locked) && !folio_test(f, PG_dirty) && !folio_test(f, PG_writeback) &&
          f->_refcount.counter <= 1;
+}
+
+// What the BPF helper folio_evictable_now() (bpf/include/cache_ext.bpf.h) tests: uptodate, on
+// an LRU, clean, not under writeback. The twins of BPF policies skip by this, as those do.
+bool evictable_now(const folio* f) {
+  return folio_test(f, PG_uptodate) && folio_test(f, PG_lru) && !folio_test(f, PG_dirty) &&
+         !folio_test(f, PG_writeback);
 }
 
 // Intrusive doubly linked lists over node ids: ids below the number of folio frames are
@@ -48,6 +56,13 @@ struct id_lists {
     prev[id] = s;
     prev[first] = id;
     next[s] = id;
+  }
+  void link_tail(uint32_t s, uint32_t id) {
+    const uint32_t last = prev[s];
+    prev[id] = last;
+    next[id] = s;
+    next[last] = id;
+    prev[s] = id;
   }
   void unlink(uint32_t id) {
     next[prev[id]] = next[id];
@@ -495,10 +510,134 @@ class lfu_policy final : public cache_policy {
   std::vector<uint32_t> heads_;  // per memcg index: its head bucket
 };
 
+// ---- MRU (the twin of cache_ext_mru) --------------------------------------------------------
+
+// One list per memcg, the most recently added or accessed folio at the head; eviction walks
+// from the head and proposes folios that are evictable now, passing over at most max_skip of
+// the others in one call (then it stops: the kernel's LRU evicts what is still missing).
+class mru_policy final : public cache_policy {
+ public:
+  static constexpr unsigned max_skip = 200;  // mru.bpf.c's MAX_SKIP
+
+  explicit mru_policy(model& m) : m_(m), l_(static_cast<uint32_t>(m.nr_folio_frames())) {}
+
+  void folio_added(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (!l_.linked(id)) l_.link_head(sentinel(model::folio_memcg(f)->index), id);
+  }
+  // bpf_cache_ext_list_move(list, folio, false): to the head, on every notification.
+  void folio_accessed(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (!l_.linked(id)) return;
+    l_.unlink(id);
+    l_.link_head(sentinel(model::folio_memcg(f)->index), id);
+  }
+  void folio_evicted(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (l_.linked(id)) l_.unlink(id);
+  }
+  unsigned evict_folios(memcg& mc, unsigned request, folio** out) override {
+    const uint32_t s = sentinel(mc.index);
+    unsigned n = 0, skipped = 0, visited = 0;
+    for (uint32_t id = l_.next[s]; id != s && n < request && visited < 4096;
+         id = l_.next[id], ++visited) {
+      folio* f = m_.folio_by_id(id);
+      if (evictable_now(f)) {
+        out[n++] = f;
+      } else if (skipped++ >= max_skip) {
+        break;
+      }
+    }
+    return n;
+  }
+
+ private:
+  uint32_t sentinel(uint32_t memcg_index) {
+    while (sentinels_.size() <= memcg_index) sentinels_.push_back(l_.add_sentinel());
+    return sentinels_[memcg_index];
+  }
+
+  model& m_;
+  id_lists l_;
+  std::vector<uint32_t> sentinels_;  // per memcg index
+};
+
+// ---- sampled LFU (the twin of cache_ext_sampling) -------------------------------------------
+
+// bpf_cache_ext_list_sample() over one list per memcg with score = frequency, done in C++:
+// the same list order (new folios at the tail, sampled ones back at the tail), the same runs
+// and the same tie-break, so it proposes the folios the BPF policy proposes.
+class lfu_sampled_policy final : public cache_policy {
+ public:
+  static constexpr uint32_t sample_size = 20;         // lfu.bpf.c's sampling_options
+  static constexpr uint64_t max_sample_folios = 2048;  // the kfunc's per-CPU array
+
+  explicit lfu_sampled_policy(model& m)
+      : m_(m), n_(static_cast<uint32_t>(m.nr_folio_frames())), l_(n_), freq_(n_, 0) {}
+
+  void folio_added(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (l_.linked(id)) return;
+    l_.link_tail(sentinel(model::folio_memcg(f)->index), id);
+    freq_[id] = 1;
+  }
+  void folio_accessed(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (l_.linked(id)) ++freq_[id];
+  }
+  void folio_evicted(folio* f) override {
+    const uint32_t id = m_.folio_id(f);
+    if (l_.linked(id)) l_.unlink(id);
+  }
+  unsigned evict_folios(memcg& mc, unsigned request, folio** out) override {
+    const uint32_t s = sentinel(mc.index);
+    const uint64_t req = std::min<uint64_t>(request, CACHE_EVICT_BATCH);
+    const uint64_t want = req * sample_size;
+    if (!want || want > max_sample_folios) return 0;
+    sampled_.clear();
+    for (uint32_t id = l_.next[s]; id != s && sampled_.size() < want; id = l_.next[id])
+      sampled_.push_back(id);
+    // too few: the kfunc puts back all it took, in order (the list is unchanged), and fails
+    if (sampled_.size() < want) return 0;
+    unsigned n = 0;
+    for (uint64_t k = 0; k < want; k += sample_size) {
+      uint32_t best = sampled_[k];
+      int64_t best_score = score(best);
+      for (uint64_t j = k + 1; j < k + sample_size; ++j) {
+        const int64_t sc = score(sampled_[j]);
+        if (sc < best_score) best = sampled_[j], best_score = sc;
+      }
+      out[n++] = m_.folio_by_id(best);
+    }
+    for (uint32_t id : sampled_) {  // all of them back at the tail, in sampling order
+      l_.unlink(id);
+      l_.link_tail(s, id);
+    }
+    return n;
+  }
+
+ private:
+  int64_t score(uint32_t id) {
+    if (!evictable_now(m_.folio_by_id(id))) return INT64_MAX;
+    return static_cast<int64_t>(freq_[id]);
+  }
+  uint32_t sentinel(uint32_t memcg_index) {
+    while (sentinels_.size() <= memcg_index) sentinels_.push_back(l_.add_sentinel());
+    return sentinels_[memcg_index];
+  }
+
+  model& m_;
+  uint32_t n_;
+  id_lists l_;
+  std::vector<uint64_t> freq_;
+  std::vector<uint32_t> sentinels_;  // per memcg index
+  std::vector<uint32_t> sampled_;
+};
+
 }  // namespace
 
 std::vector<std::string_view> native_policy_names() {
-  return {"lru", "fifo", "sieve", "s3fifo", "lfu"};
+  return {"lru", "fifo", "sieve", "s3fifo", "lfu", "mru", "lfu_sampled"};
 }
 
 result<std::unique_ptr<cache_policy>> make_native_policy(std::string_view name, model& m) {
@@ -507,6 +646,8 @@ result<std::unique_ptr<cache_policy>> make_native_policy(std::string_view name, 
   if (name == "sieve") return std::unique_ptr<cache_policy>(new sieve_policy(m));
   if (name == "s3fifo") return std::unique_ptr<cache_policy>(new s3fifo_policy(m));
   if (name == "lfu") return std::unique_ptr<cache_policy>(new lfu_policy(m));
+  if (name == "mru") return std::unique_ptr<cache_policy>(new mru_policy(m));
+  if (name == "lfu_sampled") return std::unique_ptr<cache_policy>(new lfu_sampled_policy(m));
   std::string known;
   for (auto n : native_policy_names()) known += (known.empty() ? "" : ", ") + std::string(n);
   return error{"unknown policy '" + std::string(name) + "' (known: default, " + known + ")"};

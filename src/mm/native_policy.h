@@ -16,10 +16,24 @@
 //          is min(page frames, memcg memory.max).
 //   lfu    exact LFU (access count per folio, least recently used among equal counts),
 //          with frequency buckets (O(1) per access)
+//   mru    the twin of cache_ext_mru (bpf/policies/cache/mru.bpf.c): one list, new and
+//          accessed folios at the head, evict from the head (most recently used first),
+//          passing over at most 200 folios that are not evictable now
+//   lfu_sampled
+//          the twin of cache_ext_sampling (bpf/policies/cache/lfu.bpf.c): a frequency per
+//          folio (1 when added, +1 per access), one list with new folios at the tail; eviction
+//          does what bpf_cache_ext_list_sample() with sample_size 20 does: takes request x 20
+//          folios from the head, proposes the lowest frequency of each run of 20 (the first on
+//          ties; folios not evictable now score INT64_MAX), puts all of them back at the tail
+//          in the same order, and proposes nothing when the list holds fewer
 //
 // An access counts from the second notification after folio_added(): the read or fault that
 // inserts a folio also marks it accessed, and that is the insertion, not a re-reference.
 // Folios the model would refuse (locked, dirty, writeback, pinned) are skipped and kept.
+// Exceptions, as the BPF policies they mirror: mru moves a folio on every notification (the
+// one after insertion finds it at the head already), lfu_sampled counts every notification
+// (the inserting one adds 1 to every folio alike), and both test what the BPF helper
+// folio_evictable_now() tests (uptodate, on an LRU, clean, not under writeback).
 #pragma once
 
 #include <memory>
