@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -34,7 +35,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/run_report.h"
 #include "ext/attach.h"
+#include "ext/policy_host.h"
 #include "mm/config.h"
 #include "mm/model.h"
 #include "mm/native_policy.h"
@@ -47,6 +50,8 @@ namespace {
 struct run_opts {
   std::string trace, trace_format, workload, config, memory, swap, swappiness, seed;
   std::vector<std::string> policies;
+  std::vector<std::string> attach;  // CGROUP=POLICY
+  bool no_belady = false;
   bool exact = false;
   bool json = false;
 };
@@ -62,267 +67,6 @@ int report_failure(const failure& f) {
   return f.rc;
 }
 
-// ---- what one run produced ---------------------------------------------------------------------
-
-struct policy_result {
-  std::string policy;
-  mm::model_report rep;
-  workload::replay_stats st;
-};
-
-uint64_t vm_event(const policy_result& r, mm::vm_event_item i) {
-  return r.rep.vm_events[i];
-}
-long node_stat(const policy_result& r, int item) {
-  return r.rep.vm_state[item];
-}
-double miss_ratio(const policy_result& r) {
-  const auto& c = r.rep.counters;
-  return c.lookups ? static_cast<double>(c.misses) / static_cast<double>(c.lookups) : 0.0;
-}
-double modelled_rate(const policy_result& r) {
-  return r.rep.runtime_ns ? static_cast<double>(r.rep.counters.events) * 1e9 /
-                                static_cast<double>(r.rep.runtime_ns)
-                          : 0.0;
-}
-
-// ---- human formatting ------------------------------------------------------------------------
-
-std::string human_bytes(uint64_t b) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (b < 1024) return fmt::format("{} B", b);
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 5) v /= 1024, ++u;
-  const int digits = v < 10 ? 2 : v < 100 ? 1 : 0;
-  return fmt::format("{:.{}f} {}", v, digits, units[u]);
-}
-
-std::string human_ns(uint64_t ns) {
-  if (ns < 1000) return fmt::format("{} ns", ns);
-  const double v = static_cast<double>(ns);
-  if (ns < 1'000'000) return fmt::format("{:.1f} us", v / 1e3);
-  if (ns < 1'000'000'000) return fmt::format("{:.2f} ms", v / 1e6);
-  return fmt::format("{:.2f} s", v / 1e9);
-}
-
-std::string human_rate(double r) {
-  if (r >= 1e9) return fmt::format("{:.2f}G/s", r / 1e9);
-  if (r >= 1e6) return fmt::format("{:.2f}M/s", r / 1e6);
-  if (r >= 1e3) return fmt::format("{:.1f}K/s", r / 1e3);
-  return fmt::format("{:.0f}/s", r);
-}
-
-// One row of the table: label, whether the showcase's compact table shows it, the value.
-struct row {
-  const char* label;
-  bool compact;
-  std::string (*value)(const policy_result&);
-};
-
-const row rows[] = {
-    {"events", false,
-     [](const policy_result& r) { return fmt::format("{}", r.rep.counters.events); }},
-    {"lookups", false,
-     [](const policy_result& r) { return fmt::format("{}", r.rep.counters.lookups); }},
-    {"misses", true,
-     [](const policy_result& r) { return fmt::format("{}", r.rep.counters.misses); }},
-    {"miss ratio", true,
-     [](const policy_result& r) { return fmt::format("{:.4f}", miss_ratio(r)); }},
-    {"hit ratio", false,
-     [](const policy_result& r) {
-       return fmt::format("{:.4f}", r.rep.counters.lookups ? 1.0 - miss_ratio(r) : 0.0);
-     }},
-    {"pgmajfault", false,
-     [](const policy_result& r) { return fmt::format("{}", vm_event(r, mm::PGMAJFAULT)); }},
-    {"io_read_bytes", true,
-     [](const policy_result& r) { return human_bytes(r.rep.counters.io_read_bytes); }},
-    {"io_write_bytes", false,
-     [](const policy_result& r) { return human_bytes(r.rep.counters.io_write_bytes); }},
-    {"workingset_refault_file", true,
-     [](const policy_result& r) {
-       return fmt::format("{}", node_stat(r, WORKINGSET_REFAULT_FILE));
-     }},
-    {"workingset_refault_anon", false,
-     [](const policy_result& r) {
-       return fmt::format("{}", node_stat(r, WORKINGSET_REFAULT_ANON));
-     }},
-    {"workingset_activate_file", false,
-     [](const policy_result& r) {
-       return fmt::format("{}", node_stat(r, WORKINGSET_ACTIVATE_FILE));
-     }},
-    {"pgscan", true,
-     [](const policy_result& r) {
-       return fmt::format("{}", vm_event(r, mm::PGSCAN_KSWAPD) + vm_event(r, mm::PGSCAN_DIRECT));
-     }},
-    {"pgsteal", false,
-     [](const policy_result& r) {
-       return fmt::format("{}", vm_event(r, mm::PGSTEAL_KSWAPD) + vm_event(r, mm::PGSTEAL_DIRECT));
-     }},
-    {"oom_kill", true,
-     [](const policy_result& r) { return fmt::format("{}", vm_event(r, mm::OOM_KILL)); }},
-    {"modelled run time", true, [](const policy_result& r) { return human_ns(r.rep.runtime_ns); }},
-    {"throughput (modelled)", false,
-     [](const policy_result& r) { return human_rate(modelled_rate(r)); }},
-    {"latency p50", false, [](const policy_result& r) { return human_ns(r.rep.latency_p50_ns); }},
-    {"latency p99", true, [](const policy_result& r) { return human_ns(r.rep.latency_p99_ns); }},
-    {"events_per_second (wall)", true,
-     [](const policy_result& r) { return human_rate(r.st.events_per_second()); }},
-};
-
-void print_table(const std::vector<policy_result>& results, bool compact) {
-  size_t label_w = 0;
-  for (const auto& r : rows)
-    if (!compact || r.compact) label_w = std::max(label_w, std::strlen(r.label));
-  std::vector<size_t> col_w;
-  for (const auto& res : results) {
-    size_t w = std::max<size_t>(res.policy.size(), 10);
-    for (const auto& r : rows) w = std::max(w, r.value(res).size());
-    col_w.push_back(w);
-  }
-  std::string line = fmt::format("{:<{}}", "", label_w);
-  for (size_t i = 0; i < results.size(); ++i)
-    line += fmt::format("  {:>{}}", results[i].policy, col_w[i]);
-  fmt::print("{}\n", line);
-  for (const auto& r : rows) {
-    if (compact && !r.compact) continue;
-    line = fmt::format("{:<{}}", r.label, label_w);
-    for (size_t i = 0; i < results.size(); ++i)
-      line += fmt::format("  {:>{}}", r.value(results[i]), col_w[i]);
-    fmt::print("{}\n", line);
-  }
-  if (results.empty() || results.front().rep.cgroups.size() < 2) return;
-  // with a cgroup tree: each cgroup under each policy (memory.current, what its tasks missed,
-  // its memory.events)
-  fmt::print("\n{:<16}{:>10}{:>12}{:>10}{:>10}{:>12}{:>8}{:>8}{:>9}\n", "cgroup / policy",
-             "current", "misses", "miss", "refault", "low/high", "max", "oom", "oom_kill");
-  for (size_t c = 0; c < results.front().rep.cgroups.size(); ++c) {
-    for (const auto& res : results) {
-      const mm::memcg_report& g = res.rep.cgroups[c];
-      const double ratio = g.counters.lookups ? static_cast<double>(g.counters.misses) /
-                                                    static_cast<double>(g.counters.lookups)
-                                              : 0.0;
-      fmt::print("{:<16}{:>10}{:>12}{:>10.4f}{:>10}{:>12}{:>8}{:>8}{:>9}\n",
-                 fmt::format("{} {}", g.path, res.policy), human_bytes(g.current * 4096),
-                 g.counters.misses, ratio, g.stat[WORKINGSET_REFAULT_FILE],
-                 fmt::format("{}/{}", g.memory_events[MEMCG_LOW], g.memory_events[MEMCG_HIGH]),
-                 g.memory_events[MEMCG_MAX], g.memory_events[MEMCG_OOM],
-                 g.memory_events[MEMCG_OOM_KILL]);
-    }
-  }
-}
-
-// ---- JSON --------------------------------------------------------------------------------------
-
-using json = nlohmann::ordered_json;
-
-// Every cgroup as its files would read at the end: memory.current and the limits in bytes
-// ("max" when unlimited), memory.stat (sizes in bytes, events as counts), memory.events, and
-// what the cgroup's own tasks saw (lookups, misses, bytes read, stall time).
-json cgroups_json(const mm::model_report& rep) {
-  json all = json::array();
-  const auto limit = [](uint64_t pages) -> json {
-    if (pages >= mm::PAGE_COUNTER_MAX) return "max";
-    return pages * 4096;
-  };
-  for (const mm::memcg_report& g : rep.cgroups) {
-    json c;
-    c["path"] = g.path;
-    c["id"] = g.id;
-    c["memory.current"] = g.current * 4096;
-    c["memory.max"] = limit(g.max);
-    c["memory.high"] = limit(g.high);
-    c["memory.low"] = g.low * 4096;
-    c["memory.min"] = g.min * 4096;
-    json stat;
-    for (int item = 0; item < MEMCG_NR_STAT; ++item) {
-      auto name = mm::node_stat_name(item);
-      if (name.empty()) continue;
-      const long v = g.stat[static_cast<size_t>(item)];
-      stat[std::string(name)] = name.starts_with("workingset_") ? v : v * 4096L;
-    }
-    for (int i = 0; i < mm::NR_VM_EVENT_ITEMS; ++i)
-      if (auto name = mm::vm_event_name(static_cast<mm::vm_event_item>(i)); !name.empty())
-        stat[std::string(name)] = g.events[static_cast<size_t>(i)];
-    c["memory.stat"] = stat;
-    json events;
-    for (int e = 0; e < MEMCG_NR_MEMORY_EVENTS; ++e)
-      if (auto name = mm::memory_event_name(e); !name.empty())
-        events[std::string(name)] = g.memory_events[static_cast<size_t>(e)];
-    c["memory.events"] = events;
-    c["lookups"] = g.counters.lookups;
-    c["misses"] = g.counters.misses;
-    c["io_read_bytes"] = g.counters.io_read_bytes;
-    c["stall_memory_ns"] = g.stall_memory_ns;
-    c["stall_io_ns"] = g.stall_io_ns;
-    all.push_back(std::move(c));
-  }
-  return all;
-}
-
-json policy_json(const policy_result& r) {
-  const auto& c = r.rep.counters;
-  json j;
-  j["policy"] = r.policy;
-  j["events"] = c.events;
-  j["lookups"] = c.lookups;
-  j["misses"] = c.misses;
-  j["miss_ratio"] = miss_ratio(r);
-  j["hit_ratio"] = c.lookups ? 1.0 - miss_ratio(r) : 0.0;
-  j["io_read_bytes"] = c.io_read_bytes;
-  j["io_write_bytes"] = c.io_write_bytes;
-  j["readahead_pages"] = c.readahead_pages;
-  j["admission_refused"] = c.admission_refused;
-  j["charge_failed"] = c.charge_failed;
-  j["events_of_killed"] = c.events_of_killed;
-  j["cache_candidates_invalid"] = c.cache_candidates_invalid;
-  j["cache_fallback_batches"] = c.cache_fallback_batches;
-  // /proc/vmstat events under their names (pgmajfault counts major faults only), plus the
-  // memory.stat sums pgscan and pgsteal.
-  for (int i = 0; i < mm::NR_VM_EVENT_ITEMS; ++i) {
-    const auto item = static_cast<mm::vm_event_item>(i);
-    if (auto name = mm::vm_event_name(item); !name.empty())
-      j[std::string(name)] = r.rep.vm_events[i];
-  }
-  j["pgscan"] = vm_event(r, mm::PGSCAN_KSWAPD) + vm_event(r, mm::PGSCAN_DIRECT);
-  j["pgsteal"] = vm_event(r, mm::PGSTEAL_KSWAPD) + vm_event(r, mm::PGSTEAL_DIRECT);
-  // memory.stat of the root at the end: workingset_* are event counts, the rest sizes in
-  // bytes as the file reports them.
-  for (int item = 0; item < MEMCG_NR_STAT; ++item) {
-    auto name = mm::node_stat_name(item);
-    if (name.empty()) continue;
-    const long v = r.rep.vm_state[item];
-    if (name.starts_with("workingset_"))
-      j[std::string(name)] = v;
-    else
-      j[std::string(name)] = v * 4096L;
-  }
-  j["shadow_entries"] = r.rep.shadow_entries;
-  j["runtime_ns"] = r.rep.runtime_ns;
-  j["stall_memory_ns"] = r.rep.stall_memory_ns;
-  j["stall_io_ns"] = r.rep.stall_io_ns;
-  j["modelled_events_per_second"] = modelled_rate(r);
-  j["latency_p50_ns"] = r.rep.latency_p50_ns;
-  j["latency_p99_ns"] = r.rep.latency_p99_ns;
-  j["latency_max_ns"] = r.rep.latency_max_ns;
-  j["latency_mean_ns"] = r.rep.latency_mean_ns;
-  j["wall_ns"] = r.st.wall_ns;
-  j["events_per_second"] = r.st.events_per_second();
-  j["cgroups"] = cgroups_json(r.rep);
-  return j;
-}
-
-// ---- one workload against the policies ---------------------------------------------------------
-
-// What to replay: a way to open the events afresh for each policy, and how to describe them.
-struct run_spec {
-  std::string title;         // the showcase's heading; empty for a normal run
-  std::string workload;      // trace path or generator spec, as given
-  std::string trace_format;  // empty for a generator
-  std::string config_path;
-  std::function<result<workload::workload_source>()> open;
-  mm::config cfg;
-};
 
 // A progress line on stderr when it is a terminal and the run is long.
 class progress_line {
@@ -363,7 +107,21 @@ class progress_line {
   std::chrono::steady_clock::time_point t0_, last_;
 };
 
-result<policy_result> run_one(const run_spec& spec, const std::string& policy,
+// Where the in-tree BPF policies are: $MMBPF_POLICY_DIR, else the build's.
+std::string policy_dir() {
+  if (const char* d = std::getenv("MMBPF_POLICY_DIR"); d && *d) return d;
+  return MMBPF_POLICY_DIR;
+}
+
+// What one column of the comparison attaches: one policy for the whole tree (at the root, in
+// effective mode), or one per named cgroup (own-cgroup mode, cache_ext's rule).
+struct policy_config {
+  std::string label;
+  std::string global = "default";
+  std::vector<std::pair<std::string, std::string>> per_cgroup;  // cgroup path, policy
+};
+
+result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
                               progress_line& progress) {
   auto w = spec.open();
   if (!w) return w.err();
@@ -371,69 +129,51 @@ result<policy_result> run_one(const run_spec& spec, const std::string& policy,
   if (!m) return m.err();
   mm::model& model = **m;
   workload::apply_file_sizes(w->meta, model);
-  std::unique_ptr<mm::cache_policy> p;
-  if (policy == "belady") {  // the offline optimum reads the workload's future first
+  ext::policy_host host(model, policy_dir());
+  // the offline optimum reads the workload's future first
+  const ext::policy_host::future_fn future = [&]() -> result<std::vector<mm::page_ref>> {
     auto ahead = spec.open();
     if (!ahead) return ahead.err();
-    auto refs = workload::page_lookups(*ahead->events, ahead->meta);
-    if (!refs) return refs.err();
-    p = mm::make_belady_policy(model, *refs);
-  } else if (policy != "default") {
-    auto made = mm::make_native_policy(policy, model);
-    if (!made) return made.err();
-    p = std::move(*made);
-  }
-  // the policy governs the whole tree: attached at the root, inherited (ext/attach.h)
-  ext::cache_attachments attachments(model);
-  if (p) attachments.attach(model.root(), p.get(), ext::attach_mode::effective);
+    return workload::page_lookups(*ahead->events, ahead->meta);
+  };
+  if (auto r = host.attach(pc.global, model.root(), ext::attach_mode::effective, future); !r)
+    return error{fmt::format("{}: {}", pc.label, r.err().msg)};
+  // per-cgroup policies: now for cgroups of the config, at creation for the others
+  std::vector<bool> done(pc.per_cgroup.size());
+  std::optional<error> late;
+  auto attach_named = [&](mm::memcg& mc) {
+    for (size_t k = 0; k < pc.per_cgroup.size(); ++k) {
+      if (done[k] || pc.per_cgroup[k].first != mc.path) continue;
+      done[k] = true;
+      if (auto r = host.attach(pc.per_cgroup[k].second, mc, ext::attach_mode::own_cgroup, future);
+          !r && !late)
+        late = error{fmt::format("--attach {}={}: {}", mc.path, pc.per_cgroup[k].second, r.err().msg)};
+    }
+  };
+  for (const auto& mc : model.memcgs()) attach_named(*mc);
+  if (late) return *late;
   workload::replay_options opt;
   opt.name = spec.workload;
   opt.progress_every = 1 << 16;
   opt.progress = [&](uint64_t n) { progress.update(n); };
-  opt.on_cgroup_create = [&](mm::memcg& mc) { attachments.on_cgroup_create(mc); };
-  progress.start(spec.title.empty() ? policy : spec.title + ", " + policy, w->expected_events);
+  opt.on_cgroup_create = [&](mm::memcg& mc) {
+    host.on_cgroup_create(mc);
+    attach_named(mc);
+  };
+  progress.start(spec.title.empty() ? pc.label : spec.title + ", " + pc.label, w->expected_events);
   auto st = workload::replay(*w->events, model, opt);
   progress.clear();
   if (!st) return st.err();
-  policy_result r{policy, model.report(), *st};
-  // The policy goes before the model: detach it first.
-  if (p) attachments.detach(model.root());
+  if (late) return *late;
+  for (size_t k = 0; k < done.size(); ++k)
+    if (!done[k])
+      return error{fmt::format("--attach {}={}: no such cgroup in the config or the workload",
+                               pc.per_cgroup[k].first, pc.per_cgroup[k].second)};
+  policy_result r{pc.label, model.report(), *st, host.bpf_stats(), std::nullopt};
+  if (r.bpf.prog_errors)
+    fmt::print(stderr, "mmbpf: run: {}: {} BPF program runs faulted (counted as no decision); last: {}\n",
+               pc.label, r.bpf.prog_errors, r.bpf.last_error);
   return r;
-}
-
-// One line; bytes of a path that are not UTF-8 become U+FFFD rather than an exception.
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-json run_json(const run_spec& spec, const std::vector<policy_result>& results) {
-  json j;
-  if (!spec.title.empty()) j["name"] = spec.title;
-  j["workload"] = spec.workload;
-  if (!spec.trace_format.empty()) j["trace_format"] = spec.trace_format;
-  if (!spec.config_path.empty()) j["config"] = spec.config_path;
-  j["memory_bytes"] = spec.cfg.memory_pages * 4096;
-  j["swap_bytes"] = spec.cfg.swap_pages * 4096;
-  j["swappiness"] = spec.cfg.swappiness;
-  j["exact_cache"] = spec.cfg.exact_cache;
-  json ps = json::array();
-  for (const auto& r : results) ps.push_back(policy_json(r));
-  j["policies"] = std::move(ps);
-  return j;
-}
-
-void print_heading(const run_spec& spec) {
-  std::string extra;
-  if (spec.cfg.swap_pages)
-    extra += fmt::format(", swap {}", human_bytes(spec.cfg.swap_pages * 4096));
-  if (!spec.cfg.cgroups.empty()) extra += fmt::format(", {} cgroups", spec.cfg.cgroups.size());
-  if (spec.cfg.exact_cache) extra += ", exact cache";
-  if (spec.title.empty())
-    fmt::print("workload {}, memory {}{}\n", spec.workload,
-               human_bytes(spec.cfg.memory_pages * 4096), extra);
-  else
-    fmt::print("== {}  ({}, memory {}{})\n", spec.title, spec.workload,
-               human_bytes(spec.cfg.memory_pages * 4096), extra);
 }
 
 // ---- options -----------------------------------------------------------------------------------
@@ -478,27 +218,58 @@ std::string with_seed(std::string_view spec, uint64_t seed) {
   return out;
 }
 
-std::optional<failure> check_policies(const std::vector<std::string>& policies) {
-  auto names = mm::native_policy_names();
-  names.push_back("belady");
-  for (const auto& p : policies) {
-    bool known = p == "default";
-    for (auto n : names) known |= p == n;
-    if (!known) {
-      std::string list = "default";
-      for (auto n : names) list += fmt::format(", {}", n);
-      return failure{2, fmt::format("--policy: unknown policy '{}' (known: {})", p, list)};
-    }
-  }
+std::optional<failure> check_policies(const std::vector<std::string>& policies,
+                                      const char* flag) {
+  for (const auto& p : policies)
+    if (auto r = ext::check_policy_name(p, policy_dir()); !r)
+      return failure{2, fmt::format("{}: {}", flag, r.err().msg)};
   return std::nullopt;
+}
+
+// What the comparison runs: each --policy for the whole tree, then the --attach set, then
+// Belady's MIN when two or more configurations are compared (the limit every policy is
+// measured against), unless it is there already or --no-belady.
+result<std::vector<policy_config>> policy_configs(const run_opts& o,
+                                                  std::vector<std::string> policies) {
+  std::vector<policy_config> out;
+  for (const auto& p : policies) out.push_back({p, p, {}});
+  if (!o.attach.empty()) {
+    policy_config pc;
+    for (const auto& a : o.attach) {
+      const size_t eq = a.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size() || a[0] != '/')
+        return error{fmt::format("--attach: '{}' is not CGROUP=POLICY (e.g. /web=lfu)", a)};
+      pc.per_cgroup.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+      pc.label += (pc.label.empty() ? "" : ",") + a;
+    }
+    out.push_back(std::move(pc));
+  }
+  const bool has_min = std::any_of(out.begin(), out.end(), [](const auto& c) { return c.global == "belady"; });
+  if (out.size() >= 2 && !has_min && !o.no_belady) out.push_back({"belady", "belady", {}});
+  return out;
+}
+
+// --memory SIZE[,SIZE...] in bytes.
+result<std::vector<uint64_t>> memory_sizes(const run_opts& o) {
+  std::vector<uint64_t> out;
+  std::string_view rest = o.memory;
+  while (true) {
+    const size_t comma = rest.find(',');
+    auto b = size_option("--memory", std::string(rest.substr(0, comma)), 4096);
+    if (!b) return b.err();
+    out.push_back(*b);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 // Overrides from the command line onto a config. Usage errors only.
 std::optional<failure> apply_overrides(const run_opts& o, mm::config& c) {
-  if (!o.memory.empty()) {
-    auto b = size_option("--memory", o.memory, 4096);
-    if (!b) return failure{2, b.err().msg};
-    c.memory_pages = *b / 4096;
+  if (!o.memory.empty()) {  // a list is a sweep: each size in turn, the first here
+    auto sizes = memory_sizes(o);
+    if (!sizes) return failure{2, sizes.err().msg};
+    c.memory_pages = sizes->front() / 4096;
   }
   if (!o.swap.empty()) {
     auto b = size_option("--swap", o.swap, 0);
@@ -560,14 +331,18 @@ std::vector<run_spec> showcase(const run_opts& o, uint64_t seed) {
 // ---- the command -------------------------------------------------------------------------------
 
 result<std::vector<policy_result>> run_policies(const run_spec& spec,
-                                                const std::vector<std::string>& policies,
+                                                const std::vector<policy_config>& configs,
                                                 progress_line& progress) {
   std::vector<policy_result> results;
-  for (const auto& p : policies) {
-    auto r = run_one(spec, p, progress);
+  for (const auto& pc : configs) {
+    auto r = run_one(spec, pc, progress);
     if (!r) return r.err();
     results.push_back(std::move(*r));
   }
+  // every configuration's distance to the optimum on the same run
+  for (const auto& r : results)
+    if (r.policy == "belady")
+      for (auto& other : results) other.min_misses = r.rep.counters.misses;
   return results;
 }
 
@@ -585,7 +360,13 @@ int run_run(const run_opts& o) {
     policies = show ? std::vector<std::string>{"default", "lru",    "fifo",
                                                "sieve",   "s3fifo", "belady"}
                     : std::vector<std::string>{"default"};
-  if (auto f = check_policies(policies)) return report_failure(*f);
+  if (auto f = check_policies(policies, "--policy")) return report_failure(*f);
+  for (const auto& a : o.attach)
+    if (const size_t eq = a.find('='); eq != std::string::npos)
+      if (auto f = check_policies({a.substr(eq + 1)}, "--attach")) return report_failure(*f);
+  auto configs = policy_configs(o, policies);
+  if (!configs) return fail(2, configs.err().msg);
+  if (show && !o.attach.empty()) return fail(2, "--attach needs --trace or --workload");
   uint64_t seed = 1;
   if (!o.seed.empty()) {
     auto [p, ec] = std::from_chars(o.seed.data(), o.seed.data() + o.seed.size(), seed);
@@ -605,7 +386,7 @@ int run_run(const run_opts& o) {
   if (show) {
     json all = json::array();
     for (const auto& spec : showcase(o, seed)) {
-      auto results = run_policies(spec, policies, progress);
+      auto results = run_policies(spec, *configs, progress);
       if (!results) return fail(1, results.err().msg);
       if (o.json) {
         all.push_back(run_json(spec, *results));
@@ -666,14 +447,24 @@ int run_run(const run_opts& o) {
   }
   if (auto first = spec.open(); !first) return fail(1, first.err().msg);
 
-  auto results = run_policies(spec, policies, progress);
-  if (!results) return fail(1, results.err().msg);
-  if (o.json) {
-    fmt::print("{}\n", dump(run_json(spec, *results)));
-  } else {
-    print_heading(spec);
-    print_table(*results, /*compact=*/false);
+  // one run per memory size (--memory A,B,... sweeps); the stable form is one object
+  std::vector<uint64_t> sizes{spec.cfg.memory_pages * 4096};
+  if (!o.memory.empty()) sizes = *memory_sizes(o);
+  json sweep = json::array();
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    spec.cfg.memory_pages = sizes[k] / 4096;
+    if (auto r = mm::validate_config(spec.cfg); !r) return fail(2, r.err().msg);
+    auto results = run_policies(spec, *configs, progress);
+    if (!results) return fail(1, results.err().msg);
+    if (o.json) {
+      sweep.push_back(run_json(spec, *results));
+    } else {
+      if (k) fmt::print("\n");
+      print_heading(spec);
+      print_table(*results, /*compact=*/false);
+    }
   }
+  if (o.json) fmt::print("{}\n", dump(sizes.size() == 1 ? sweep[0] : json{{"sweep", std::move(sweep)}}));
   return 0;
 }
 
@@ -697,7 +488,7 @@ void add_run_command(CLI::App& app, int* rc) {
       ->type_name("FILE");
   cmd->add_option("--memory", o->memory,
                   "RAM of the model, e.g. 4G (K/M/G/T, powers of 1024; "
-                  "overrides the config's memory line)")
+                  "overrides the config's memory line); a list (1G,2G,4G) sweeps the sizes")
       ->type_name("SIZE");
   cmd->add_option("--swap", o->swap, "Swap size (default 0: no swap)")->type_name("SIZE");
   cmd->add_option("--swappiness", o->swappiness, "vm.swappiness, 0..200 (default 60)")
@@ -706,11 +497,24 @@ void add_run_command(CLI::App& app, int* rc) {
                 "Plain cache mode, for cross-checks with cache simulators: no watermark "
                 "headroom, no readahead, one page reclaimed per miss");
   cmd->add_option("--policy", o->policies,
-                  "Page-cache policy, repeatable or comma-separated: default (the kernel's "
-                  "LRU), lru, fifo, ... Each runs on a fresh model")
+                  "Page-cache policy for the whole cgroup tree, repeatable or comma-separated: "
+                  "default (the kernel's LRU), belady (the offline optimum), an in-tree BPF "
+                  "policy (fifo, mru, lfu, s3fifo, lhd, mglru, get_scan, admit_filter, noop), "
+                  "native:NAME (a C++ twin: lru, fifo, mru, lfu, lfu_sampled, s3fifo, sieve), "
+                  "or a path to a .bpf.o with one cache_ext_ops. Each runs on a fresh model")
       ->type_name("NAME")
       ->delimiter(',')
       ->allow_extra_args(false);
+  cmd->add_option("--attach", o->attach,
+                  "A policy for one cgroup, CGROUP=POLICY (e.g. /ycsb=lfu), repeatable or "
+                  "comma-separated: all of them together are one more column, each attached "
+                  "to its cgroup only (cache_ext's rule); the other cgroups keep the kernel's LRU")
+      ->type_name("CG=NAME")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  cmd->add_flag("--no-belady", o->no_belady,
+                "Do not add Belady's MIN (the offline optimum) to a comparison of two or more "
+                "policies");
   cmd->add_option("--seed", o->seed, "Seed for generated workloads that do not set seed=")
       ->type_name("N");
   cmd->add_flag("--json", o->json, "Print one JSON object (stable field names) instead of a table");

@@ -83,9 +83,11 @@ TEST(Run, ScriptingFormOnOracleGeneral) {
   EXPECT_EQ(j["memory_bytes"], (kPages - 1) * 4096);
   EXPECT_EQ(j["workload"], trace.path);
   EXPECT_EQ(j["trace_format"], "oracleGeneral");
-  ASSERT_EQ(j["policies"].size(), 2u);
+  // two policies compared: Belady's MIN joins them, the limit each is measured against
+  ASSERT_EQ(j["policies"].size(), 3u);
   const uint64_t n = kPages * kRounds;
-  for (const auto& p : j["policies"]) {
+  for (size_t i = 0; i < 2; ++i) {
+    const json& p = j["policies"][i];
     SCOPED_TRACE(p["policy"].get<std::string>());
     EXPECT_EQ(p["events"], n);
     EXPECT_EQ(p["lookups"], n);
@@ -102,7 +104,12 @@ TEST(Run, ScriptingFormOnOracleGeneral) {
     EXPECT_GT(p["events_per_second"].get<double>(), 0.0);
   }
   EXPECT_EQ(j["policies"][0]["policy"], "lru");
-  EXPECT_EQ(j["policies"][1]["policy"], "fifo");
+  EXPECT_EQ(j["policies"][1]["policy"], "fifo");  // the in-tree BPF fifo
+  EXPECT_GT(j["policies"][1]["bpf_prog_runs"].get<uint64_t>(), n);
+  EXPECT_EQ(j["policies"][1]["bpf_prog_errors"], 0u);
+  EXPECT_EQ(j["policies"][2]["policy"], "belady");
+  EXPECT_EQ(j["policies"][2]["misses"], 10u);
+  EXPECT_DOUBLE_EQ(j["policies"][0]["misses_over_min"].get<double>(), 1.4);  // 24 vs 10
   EXPECT_EQ(o.err, "");  // no progress line: stderr is not a terminal
 }
 
@@ -166,7 +173,7 @@ TEST(Run, GeneratorWithConfigAndCgroups) {
   json j = parse_one_object(o);
   EXPECT_EQ(j["memory_bytes"], 4u << 20);
   EXPECT_EQ(j["config"], cfg.path);
-  ASSERT_EQ(j["policies"].size(), 2u);
+  ASSERT_EQ(j["policies"].size(), 3u);  // and belady
   for (const auto& p : j["policies"]) {
     EXPECT_EQ(p["events"], 23000u);
     EXPECT_GT(p["misses"].get<uint64_t>(), 0u);
@@ -191,6 +198,46 @@ TEST(Run, GeneratorWithConfigAndCgroups) {
   auto o2 = mmbpf("run --workload " + spec + " --config " + cfg.path + " --memory 8M --json");
   ASSERT_EQ(o2.rc, 0) << o2.err;
   EXPECT_EQ(parse_one_object(o2)["memory_bytes"], 8u << 20);
+}
+
+// Per-cgroup policies (cache_ext's rule: each governs its own cgroup only) as one more
+// column beside a global one, by in-tree name, native twin and object path.
+TEST(Run, PerCgroupAttachAndObjectPaths) {
+  temp_file cfg(".conf",
+                "memory 8M\n"
+                "cgroup 1 /a memory.max=2M\n"
+                "cgroup 2 /b memory.max=2M\n");
+  const std::string spec = "'zipf:pages=2000,events=20K,cg=1,pid=1;zipf:pages=2000,events=20K,cg=2,pid=2,ino=2'";
+  const std::string fifo = std::string(MMBPF_BPF_OBJ_DIR) + "/bpf/policies/cache/fifo.bpf.o";
+  auto o = mmbpf("run --workload " + spec + " --config " + cfg.path + " --policy " + fifo +
+                 " --attach /a=fifo --attach /b=native:lru --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_EQ(j["policies"].size(), 3u);
+  EXPECT_EQ(j["policies"][0]["policy"], fifo);
+  EXPECT_EQ(j["policies"][1]["policy"], "/a=fifo,/b=native:lru");
+  EXPECT_EQ(j["policies"][2]["policy"], "belady");
+  // only /a runs BPF in the per-cgroup column, all of the tree in the global one
+  EXPECT_GT(j["policies"][0]["bpf_prog_runs"].get<uint64_t>(),
+            j["policies"][1]["bpf_prog_runs"].get<uint64_t>());
+  EXPECT_GT(j["policies"][1]["bpf_prog_runs"].get<uint64_t>(), 0u);
+  for (const auto& p : j["policies"]) {
+    EXPECT_LE(p["cgroups"][1]["memory.current"].get<uint64_t>(), 2u << 20);
+    EXPECT_LE(p["cgroups"][2]["memory.current"].get<uint64_t>(), 2u << 20);
+    EXPECT_GE(p["misses_over_min"].get<double>(), 0.0);
+  }
+}
+
+TEST(Run, MemorySweep) {
+  temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(kPages, kRounds)));
+  auto o = mmbpf("run --trace " + trace.path + " --memory 28K,32K --exact --policy lru --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_EQ(j["sweep"].size(), 2u);
+  EXPECT_EQ(j["sweep"][0]["memory_bytes"], 28u << 10);
+  EXPECT_EQ(j["sweep"][0]["policies"][0]["misses"], kPages * kRounds);  // one page short
+  EXPECT_EQ(j["sweep"][1]["memory_bytes"], 32u << 10);
+  EXPECT_EQ(j["sweep"][1]["policies"][0]["misses"], kPages);  // all fit: cold misses only
 }
 
 TEST(Run, DeterministicAndSeeded) {
@@ -294,6 +341,22 @@ TEST(RunErrors, UsageMistakes) {
   expect_error(mmbpf("run --config x.conf"), 2, "--config needs --trace or --workload");
   temp_file odd(".dat", std::string("\x01\x02\x00\x03", 4));
   expect_error(mmbpf("run --trace " + odd.path), 2, odd.path + ": cannot tell the trace format");
+}
+
+TEST(RunErrors, BadAttachAndBadObjects) {
+  temp_file cfg(".conf", "cgroup 1 /a\n");
+  const std::string w = "--workload zipf:pages=10,events=10 --config " + cfg.path;
+  expect_error(mmbpf("run " + w + " --attach a=fifo"), 2,
+               "--attach: 'a=fifo' is not CGROUP=POLICY (e.g. /web=lfu)");
+  expect_error(mmbpf("run " + w + " --attach /a=nope"), 2, "--attach: unknown policy 'nope'");
+  expect_error(mmbpf("run " + w + " --attach /zz=fifo"), 1,
+               "--attach /zz=fifo: no such cgroup in the config or the workload");
+  temp_file junk(".bpf.o", "not an ELF file");
+  auto o = mmbpf("run " + w + " --policy " + junk.path);
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_NE(o.err.find(junk.path), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;  // one line
+  EXPECT_EQ(o.out, "");  // nothing half-written
 }
 
 TEST(Run, ShowcaseWithNoArguments) {

@@ -1,0 +1,126 @@
+// Page-cache policies by name (policy_host.h).
+#include "ext/policy_host.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "bpf/object.h"
+#include "bpf/runtime.h"
+#include "ext/cache_ext.h"
+#include "mm/native_policy.h"
+
+namespace mmbpf::ext {
+namespace {
+
+constexpr std::string_view native_prefix = "native:";
+constexpr std::string_view bpf_suffix = ".bpf.o";
+
+bool is_path(std::string_view name) {
+  return name.find('/') != std::string_view::npos || name.ends_with(".o");
+}
+
+bool is_native(std::string_view name) {
+  const auto names = mm::native_policy_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool is_bpf(std::string_view name, const std::string& dir) {
+  const auto b = bpf_policy_names(dir);
+  return std::find(b.begin(), b.end(), name) != b.end();
+}
+
+std::string known_list(const std::string& dir) {
+  std::string s = "default, belady";
+  for (const auto& n : bpf_policy_names(dir)) s += ", " + n;
+  for (auto n : mm::native_policy_names()) s += fmt::format(", native:{}", n);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> bpf_policy_names(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.ends_with(bpf_suffix)) out.push_back(f.substr(0, f.size() - bpf_suffix.size()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+result<void> check_policy_name(std::string_view name, const std::string& bpf_dir) {
+  if (name == "default" || name == "belady" || is_path(name)) return {};
+  if (name.starts_with(native_prefix)) {
+    if (is_native(name.substr(native_prefix.size()))) return {};
+  } else {
+    if (is_bpf(name, bpf_dir) || is_native(name)) return {};
+  }
+  return error{fmt::format("unknown policy '{}' (known: {}; or a path to a .bpf.o)", name,
+                           known_list(bpf_dir))};
+}
+
+policy_host::policy_host(mm::model& m, std::string bpf_dir)
+    : m_(m), bpf_dir_(std::move(bpf_dir)), at_(m) {}
+
+policy_host::~policy_host() {
+  for (mm::memcg* mc : attached_) at_.detach(*mc);
+  ce_.reset();  // detaches the BPF links
+}
+
+result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mode mode,
+                                 const future_fn& future) {
+  if (name == "default") return {};
+  if (auto ok = check_policy_name(name, bpf_dir_); !ok) return ok;
+  std::unique_ptr<mm::cache_policy> p;
+  if (name == "belady") {
+    if (!future) return error{"belady needs the workload's future, which this run cannot give"};
+    auto refs = future();
+    if (!refs) return refs.err();
+    p = mm::make_belady_policy(m_, *refs);
+  } else if (name.starts_with(native_prefix) ||
+             (!is_path(name) && is_native(name) && !is_bpf(name, bpf_dir_))) {
+    if (name.starts_with(native_prefix)) name.remove_prefix(native_prefix.size());
+    auto made = mm::make_native_policy(name, m_);
+    if (!made) return made.err();
+    p = std::move(*made);
+  }
+  if (p) {
+    if (const int e = at_.attach(mc, p.get(), mode); e)
+      return error{fmt::format("cgroup {} already has a page-cache policy", mc.path)};
+    native_.push_back(std::move(p));
+    attached_.push_back(&mc);
+    return {};
+  }
+  // a BPF object: in-tree by name, or a path
+  const std::string path =
+      is_path(name) ? std::string(name) : fmt::format("{}/{}{}", bpf_dir_, name, bpf_suffix);
+  if (!rt_) {
+    rt_ = std::make_unique<bpf::runtime>();
+    ce_ = std::make_unique<cache_ext>(*rt_, m_, at_);
+  }
+  auto o = bpf::bpf_object::open_file(path);
+  if (!o) return o.err();
+  if (auto r = (*o)->load(*rt_); !r) return r;
+  auto l = ce_->attach(**o, "", mc, mode);
+  if (!l) return l.err();
+  objs_.push_back(std::move(*o));
+  return {};
+}
+
+cache_ext_stats policy_host::bpf_stats() const {
+  cache_ext_stats sum;
+  for (const auto& mc : m_.memcgs()) {
+    const cache_ext_link* l = ce_ ? ce_->link(*mc) : nullptr;
+    if (!l) continue;
+    sum.runs += l->stats().runs;
+    sum.prog_errors += l->stats().prog_errors;
+    sum.kfunc_refused += l->stats().kfunc_refused;
+    if (!l->stats().last_error.empty()) sum.last_error = l->stats().last_error;
+  }
+  return sum;
+}
+
+}  // namespace mmbpf::ext

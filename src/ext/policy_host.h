@@ -1,0 +1,74 @@
+// Page-cache policies by name, for one model: what `mmbpf run --policy NAME` and
+// `--attach CGROUP=NAME` resolve. A name is
+//   default        the kernel's LRU (nothing attached)
+//   belady         Belady's MIN, the offline optimum (mm/belady.h); needs the workload's
+//                  future page lookups
+//   native:NAME    a native C++ policy (mm/native_policy.h): lru, fifo, mru, lfu, ...
+//   NAME           an in-tree BPF policy, bpf/policies/cache/NAME.bpf.c, built into the
+//                  policy directory; a name with no BPF policy but a native one is the native
+//   PATH           a BPF object (a name ending in ".o" or containing '/') with one
+//                  cache_ext_ops instance
+// BPF policies run in one runtime per host through the cache_ext family (ext/cache_ext.h);
+// every policy goes through the cgroup attachments (ext/attach.h), so the hot path is the
+// same for all of them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bpf/error.h"
+#include "ext/attach.h"
+#include "ext/cache_ext.h"
+#include "mm/belady.h"
+#include "mm/hooks.h"
+#include "mm/model.h"
+
+namespace mmbpf::bpf {
+class bpf_object;
+class runtime;
+}  // namespace mmbpf::bpf
+
+namespace mmbpf::ext {
+
+class cache_ext;
+
+// The in-tree BPF policies found in dir (NAME.bpf.o files), sorted.
+std::vector<std::string> bpf_policy_names(const std::string& dir);
+
+// Whether `name` resolves (without loading anything): an error naming the known policies.
+result<void> check_policy_name(std::string_view name, const std::string& bpf_dir);
+
+class policy_host {
+ public:
+  // bpf_dir: where in-tree BPF policies are (NAME.bpf.o).
+  policy_host(mm::model& m, std::string bpf_dir);
+  ~policy_host();  // detaches every policy (they must go before the model)
+  policy_host(const policy_host&) = delete;
+  policy_host& operator=(const policy_host&) = delete;
+
+  using future_fn = std::function<result<std::vector<mm::page_ref>>()>;
+  // Attaches policy `name` to mc. "default" attaches nothing. `future` is called for belady.
+  result<void> attach(std::string_view name, mm::memcg& mc, attach_mode mode,
+                      const future_fn& future = {});
+  // A memcg just created: its effective policy (attach.h).
+  void on_cgroup_create(mm::memcg& mc) { at_.on_cgroup_create(mc); }
+  cache_attachments& attachments() { return at_; }
+
+  // Program runs, faults and refused kfunc calls of every BPF link, summed.
+  cache_ext_stats bpf_stats() const;
+
+ private:
+  mm::model& m_;
+  std::string bpf_dir_;
+  cache_attachments at_;
+  std::unique_ptr<bpf::runtime> rt_;  // created with the first BPF policy
+  std::unique_ptr<cache_ext> ce_;
+  std::vector<std::unique_ptr<bpf::bpf_object>> objs_;
+  std::vector<std::unique_ptr<mm::cache_policy>> native_;
+  std::vector<mm::memcg*> attached_;  // non-BPF attachments, detached first
+};
+
+}  // namespace mmbpf::ext
