@@ -36,9 +36,10 @@ struct cache_ext_link::kfunc_api {
     if (l) ++l->stats_.kfunc_refused;
     return ret(v);
   }
-  static list_head* list(cache_ext_link* l, uint64_t id) {
-    return static_cast<list_head*>(l->find_list(id));
+  static list_head* list(cache_ext_link* l, uint64_t id, const mm::memcg& mc) {
+    return l->find_list(id, mc);
   }
+  static const mm::memcg& shrinking(cache_ext_link* l) { return *l->shrinking_; }
   static ::cache_ext_list_node* node(cache_ext_link* l, uint64_t folio) {
     return l->node_of(reinterpret_cast<const ::folio*>(folio));
   }
@@ -51,13 +52,7 @@ struct cache_ext_link::kfunc_api {
   }
   static uint64_t new_list(cache_ext_link* l) {
     if (l->nr_lists_ >= CACHE_EXT_REGISTRY_MAX_ENTRIES) return 0;
-    auto* h = reinterpret_cast<list_head*>(l->lists_[l->nr_lists_++].head);
-    mm::INIT_LIST_HEAD(h);
-    return reinterpret_cast<uint64_t>(h);
-  }
-  // Whether a node of the list belongs to the memcg being shrunk (always, in own-cgroup mode).
-  static bool of_shrinking(cache_ext_link* l, const ::cache_ext_list_node* n) {
-    return mm::model::folio_memcg(n->folio) == l->shrinking_;
+    return reinterpret_cast<uint64_t>(&l->lists_[l->nr_lists_++].token);
   }
 };
 
@@ -87,9 +82,9 @@ uint64_t k_new_list(uint64_t memcg, uint64_t, uint64_t, uint64_t, uint64_t) {
 uint64_t add_impl(uint64_t list, uint64_t folio, bool tail) {
   cache_ext_link* l = api::link();
   if (!l) return ret(-1);
-  list_head* h = api::list(l, list);
   ::cache_ext_list_node* n = api::node(l, folio);
-  if (!h || !n || !mm::list_empty(&n->node)) return api::refuse(l, -1);
+  list_head* h = n ? api::list(l, list, *mm::model::folio_memcg(n->folio)) : nullptr;
+  if (!h || !mm::list_empty(&n->node)) return api::refuse(l, -1);
   tail ? mm::list_add_tail(&n->node, h) : mm::list_add(&n->node, h);
   return 0;
 }
@@ -106,9 +101,9 @@ uint64_t k_list_add_tail(uint64_t list, uint64_t folio, uint64_t, uint64_t, uint
 uint64_t k_list_move(uint64_t list, uint64_t folio, uint64_t tail, uint64_t, uint64_t) {
   cache_ext_link* l = api::link();
   if (!l) return ret(-1);
-  list_head* h = api::list(l, list);
   ::cache_ext_list_node* n = api::node(l, folio);
-  if (!h || !n) return api::refuse(l, -1);
+  list_head* h = n ? api::list(l, list, *mm::model::folio_memcg(n->folio)) : nullptr;
+  if (!h) return api::refuse(l, -1);
   list_move(&n->node, h, static_cast<uint8_t>(tail) != 0);
   return 0;
 }
@@ -134,7 +129,8 @@ uint64_t call_back(uint64_t fn, uint64_t a1, uint64_t a2, bool& faulted) {
   return r;
 }
 
-// Nodes one iterate may pass over in all, those of other memcgs included.
+// Nodes one iterate may pass over in all: a callback that moves nodes under the walk (the
+// kernel's TODO) must not make it endless.
 constexpr uint64_t max_steps = uint64_t{1} << 20;
 
 // The shared body of list_iterate (opts null) and list_iterate_extended.
@@ -145,13 +141,11 @@ int64_t iterate(cache_ext_link* l, list_head* h, uint64_t fn, ::cache_ext_iterat
   int64_t r = CACHE_EXT_DONE_ITER;
   uint64_t iter = 0, steps = 0;
   for (list_head *p = h->next, *next = p->next; p != h; p = next, next = p->next) {
-    // a callback that moves nodes under the walk must not make it endless
     if (++steps > max_steps) {
       r = CACHE_EXT_MAX_ITER_REACHED;
       break;
     }
     ::cache_ext_list_node* n = node_from(p);
-    if (!api::of_shrinking(l, n)) continue;  // effective mode: another memcg's folio
     if (iter >= CACHE_EXT_MAX_ITER) {
       r = CACHE_EXT_MAX_ITER_REACHED;
       break;
@@ -186,8 +180,8 @@ int64_t iterate(cache_ext_link* l, list_head* h, uint64_t fn, ::cache_ext_iterat
 uint64_t k_list_iterate(uint64_t memcg, uint64_t list, uint64_t fn, uint64_t ctx, uint64_t) {
   cache_ext_link* l = api::link();
   if (!l) return ret(-1);
-  list_head* h = api::list(l, list);
-  if (!h || !ctx || !api::shrinking(l, memcg)) return api::refuse(l, -1);
+  list_head* h = api::shrinking(l, memcg) ? api::list(l, list, api::shrinking(l)) : nullptr;
+  if (!h || !ctx) return api::refuse(l, -1);
   return ret(iterate(l, h, fn, nullptr, h, h, reinterpret_cast<::cache_ext_eviction_ctx*>(ctx)));
 }
 
@@ -197,15 +191,16 @@ uint64_t k_list_iterate_extended(uint64_t memcg, uint64_t list, uint64_t fn, uin
   cache_ext_link* l = api::link();
   if (!l) return ret(-1);
   auto* opts = reinterpret_cast<::cache_ext_iterate_opts*>(o);
-  list_head* h = api::list(l, list);
-  if (!h || !opts || !ctx || !api::shrinking(l, memcg)) return api::refuse(l, -1);
+  list_head* h = api::shrinking(l, memcg) ? api::list(l, list, api::shrinking(l)) : nullptr;
+  if (!h || !opts || !ctx) return api::refuse(l, -1);
   // cache_ext_validate_iterate_opts()
   if (opts->continue_mode >= CACHE_EXT_ITERATE_MAX || opts->evict_mode >= CACHE_EXT_ITERATE_MAX ||
       (opts->continue_list != CACHE_EXT_ITERATE_SELF && opts->continue_mode == CACHE_EXT_ITERATE_SKIP) ||
       (opts->evict_list != CACHE_EXT_ITERATE_SELF && opts->evict_mode == CACHE_EXT_ITERATE_SKIP))
     return api::refuse(l, -1);
-  list_head* cont = opts->continue_list == CACHE_EXT_ITERATE_SELF ? h : api::list(l, opts->continue_list);
-  list_head* evict = opts->evict_list == CACHE_EXT_ITERATE_SELF ? h : api::list(l, opts->evict_list);
+  const mm::memcg& mc = api::shrinking(l);
+  list_head* cont = opts->continue_list == CACHE_EXT_ITERATE_SELF ? h : api::list(l, opts->continue_list, mc);
+  list_head* evict = opts->evict_list == CACHE_EXT_ITERATE_SELF ? h : api::list(l, opts->evict_list, mc);
   if (!cont || !evict) return api::refuse(l, -1);
   return ret(iterate(l, h, fn, opts, cont, evict, reinterpret_cast<::cache_ext_eviction_ctx*>(ctx)));
 }
@@ -216,8 +211,8 @@ uint64_t k_list_sample(uint64_t memcg, uint64_t list, uint64_t fn, uint64_t o, u
   if (!l) return ret(-1);
   auto* opts = reinterpret_cast<::sampling_options*>(o);
   auto* ctx = reinterpret_cast<::cache_ext_eviction_ctx*>(c);
-  list_head* h = api::list(l, list);
-  if (!h || !opts || !ctx || !api::shrinking(l, memcg)) return api::refuse(l, -1);
+  list_head* h = api::shrinking(l, memcg) ? api::list(l, list, api::shrinking(l)) : nullptr;
+  if (!h || !opts || !ctx) return api::refuse(l, -1);
   const uint64_t sample_size = opts->sample_size;
   const uint64_t request = std::min<uint64_t>(ctx->request_nr_folios_to_evict,
                                               mm::CACHE_EVICT_BATCH);
@@ -225,13 +220,12 @@ uint64_t k_list_sample(uint64_t memcg, uint64_t list, uint64_t fn, uint64_t o, u
   if (!sample_size || want > CACHE_EXT_MAX_SAMPLE_FOLIOS) return api::refuse(l, -1);
   thread_local ::cache_ext_list_node* sampled[CACHE_EXT_MAX_SAMPLE_FOLIOS];
   uint64_t got = 0;
-  // Pull `want` nodes of the shrinking memcg from the head (others stay in place).
-  for (list_head *p = h->next, *next = p->next; p != h && got < want; p = next, next = p->next) {
-    ::cache_ext_list_node* n = node_from(p);
-    if (!api::of_shrinking(l, n)) continue;
+  // Snip `want` nodes from the head.
+  while (got < want && !mm::list_empty(h)) {
+    list_head* p = h->next;
     mm::list_del(p);
     mm::INIT_LIST_HEAD(p);
-    sampled[got++] = n;
+    sampled[got++] = node_from(p);
   }
   auto putback = [&] {
     for (uint64_t i = 0; i < got; ++i) mm::list_add_tail(&sampled[i]->node, h);
@@ -316,28 +310,40 @@ uint64_t cache_ext_link::run(member mb, uint64_t a0, uint64_t a1) {
   return n->folio == f ? n : nullptr;
 }
 
-void* cache_ext_link::find_list(uint64_t id) const {
+const cache_ext_link::list* cache_ext_link::list_by_id(uint64_t id) const {
   for (int i = 0; i < nr_lists_; ++i)
-    if (id == reinterpret_cast<uint64_t>(lists_[i].head)) return lists_[i].head;
+    if (id == reinterpret_cast<uint64_t>(&lists_[i].token)) return &lists_[i];
   return nullptr;
 }
 
+::list_head* cache_ext_link::find_list(uint64_t id, const mm::memcg& mc) {
+  auto* l = const_cast<list*>(list_by_id(id));
+  if (!l) return nullptr;
+  if (l->heads.size() <= mc.index) l->heads.resize(mc.index + 1u);
+  auto& h = l->heads[mc.index];
+  if (!h) {
+    h = std::make_unique<::list_head>();
+    mm::INIT_LIST_HEAD(h.get());
+  }
+  return h.get();
+}
+
 uint64_t cache_ext_link::list_id(int i) const {
-  return i >= 0 && i < nr_lists_ ? reinterpret_cast<uint64_t>(lists_[i].head) : 0;
+  return i >= 0 && i < nr_lists_ ? reinterpret_cast<uint64_t>(&lists_[i].token) : 0;
 }
 
 uint64_t cache_ext_link::list_length(uint64_t id) const {
-  auto* h = static_cast<list_head*>(find_list(id));
-  uint64_t n = 0;
-  for (list_head* p = h ? h->next : nullptr; p && p != h; p = p->next) ++n;
-  return n;
+  return list_folios(id).size();
 }
 
 std::vector<::folio*> cache_ext_link::list_folios(uint64_t id) const {
   std::vector<::folio*> out;
-  auto* h = static_cast<list_head*>(find_list(id));
-  for (list_head* p = h ? h->next : nullptr; p && p != h; p = p->next)
-    out.push_back(node_from(p)->folio);
+  const list* l = list_by_id(id);
+  for (size_t k = 0; l && k < l->heads.size(); ++k) {
+    const list_head* h = l->heads[k].get();
+    for (const list_head* p = h ? h->next : nullptr; p && p != h; p = p->next)
+      out.push_back(node_from(const_cast<list_head*>(p))->folio);
+  }
   return out;
 }
 

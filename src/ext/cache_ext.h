@@ -20,9 +20,10 @@
 // The model validates every candidate and falls back to its LRU (mm/vmscan.cpp); admit_folio
 // returning false makes the read behave like direct IO (mm/filemap.cpp).
 //
-// In effective mode one link governs several memcgs and its lists hold folios of all of them;
-// iterate and sample then show the callback only nodes of the memcg being shrunk (the others
-// are passed over and left in place), so a policy written for one cgroup works unchanged.
+// In effective mode one link governs several memcgs. Each of its lists is then one list per
+// memcg behind one id, as the kernel's registry is per memcg: a folio goes onto its own
+// memcg's list, iterate and sample walk the list of the memcg being shrunk, so a policy
+// written for one cgroup works unchanged and never sees another memcg's folios there.
 //
 // Simplified: programs run in the interpreter, unverified (the verifier is a later layer), so
 // the read-only rules for the context (eviction and admission ctx, folio fields) are not yet
@@ -87,7 +88,8 @@ class cache_ext_link final : public mm::cache_policy {
   mm::memcg& memcg() const { return *mc_; }
   const cache_ext_stats& stats() const { return stats_; }
   int nr_lists() const { return nr_lists_; }
-  // Nodes on the list with this id (0 if there is none), and the folios on it head first.
+  // Nodes on the list with this id (0 if there is none), and the folios on it head first
+  // (memcg by memcg in effective mode).
   uint64_t list_length(uint64_t list) const;
   std::vector<::folio*> list_folios(uint64_t list) const;
   uint64_t list_id(int i) const;  // the i-th list created, or 0
@@ -100,7 +102,8 @@ class cache_ext_link final : public mm::cache_policy {
   friend struct kfunc_api;
   enum member { INIT, EVICT_FOLIOS, FOLIO_ADDED, FOLIO_ACCESSED, FOLIO_EVICTED, ADMIT_FOLIO, NR_MEMBERS };
   struct list {
-    uint64_t head[2];  // a struct list_head
+    uint64_t token = 0;  // its address is the list's id
+    std::vector<std::unique_ptr<::list_head>> heads;  // by memcg index, made on first use
   };
 
   cache_ext_link(mm::model& m, mm::memcg& mc, std::string name);
@@ -109,7 +112,9 @@ class cache_ext_link final : public mm::cache_policy {
   // Drops from the valid set (and the lists) every folio whose memcg this link no longer
   // governs, after an attachment below it changed the effective policies.
   void forget_ungoverned();
-  void* find_list(uint64_t id) const;                       // list_head*, or null
+  // The head of list `id` for mc, or null for an id that is not one of this link's lists.
+  ::list_head* find_list(uint64_t id, const mm::memcg& mc);
+  const list* list_by_id(uint64_t id) const;
 
   mm::model& m_;
   mm::memcg* mc_;
