@@ -51,6 +51,7 @@ struct run_opts {
   std::string trace, trace_format, workload, config, memory, swap, swappiness, seed;
   std::vector<std::string> policies;
   std::vector<std::string> attach;  // CGROUP=POLICY
+  std::vector<std::string> bpf_maps;  // MAP=KEY[:VALUE]
   bool no_belady = false;
   bool exact = false;
   bool json = false;
@@ -122,7 +123,8 @@ struct policy_config {
 };
 
 result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
-                              progress_line& progress) {
+                              const std::vector<ext::map_update>& updates,
+                              std::vector<bool>& updates_used, progress_line& progress) {
   auto w = spec.open();
   if (!w) return w.err();
   auto m = mm::model::create(spec.cfg);
@@ -130,6 +132,7 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
   mm::model& model = **m;
   workload::apply_file_sizes(w->meta, model);
   ext::policy_host host(model, policy_dir());
+  host.set_map_updates(updates);
   // the offline optimum reads the workload's future first
   const ext::policy_host::future_fn future = [&]() -> result<std::vector<mm::page_ref>> {
     auto ahead = spec.open();
@@ -169,6 +172,8 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
     if (!done[k])
       return error{fmt::format("--attach {}={}: no such cgroup in the config or the workload",
                                pc.per_cgroup[k].first, pc.per_cgroup[k].second)};
+  for (size_t k = 0; k < host.map_updates_used().size(); ++k)
+    if (host.map_updates_used()[k]) updates_used[k] = true;
   policy_result r{pc.label, model.report(), *st, host.bpf_stats(), std::nullopt};
   if (r.bpf.prog_errors)
     fmt::print(stderr, "mmbpf: run: {}: {} BPF program runs faulted (counted as no decision); last: {}\n",
@@ -332,13 +337,19 @@ std::vector<run_spec> showcase(const run_opts& o, uint64_t seed) {
 
 result<std::vector<policy_result>> run_policies(const run_spec& spec,
                                                 const std::vector<policy_config>& configs,
+                                                const std::vector<ext::map_update>& updates,
                                                 progress_line& progress) {
   std::vector<policy_result> results;
+  std::vector<bool> used(updates.size());
   for (const auto& pc : configs) {
-    auto r = run_one(spec, pc, progress);
+    auto r = run_one(spec, pc, updates, used, progress);
     if (!r) return r.err();
     results.push_back(std::move(*r));
   }
+  for (size_t k = 0; k < updates.size(); ++k)
+    if (!used[k])
+      return error{fmt::format("--bpf-map {}: no BPF policy of the run has a map '{}'",
+                               updates[k].map, updates[k].map)};
   // every configuration's distance to the optimum on the same run
   for (const auto& r : results)
     if (r.policy == "belady")
@@ -366,6 +377,12 @@ int run_run(const run_opts& o) {
       if (auto f = check_policies({a.substr(eq + 1)}, "--attach")) return report_failure(*f);
   auto configs = policy_configs(o, policies);
   if (!configs) return fail(2, configs.err().msg);
+  std::vector<ext::map_update> updates;
+  for (const auto& m : o.bpf_maps) {
+    auto u = ext::parse_map_update(m);
+    if (!u) return fail(2, "--bpf-map: " + u.err().msg);
+    updates.push_back(std::move(*u));
+  }
   if (show && !o.attach.empty()) return fail(2, "--attach needs --trace or --workload");
   uint64_t seed = 1;
   if (!o.seed.empty()) {
@@ -386,7 +403,7 @@ int run_run(const run_opts& o) {
   if (show) {
     json all = json::array();
     for (const auto& spec : showcase(o, seed)) {
-      auto results = run_policies(spec, *configs, progress);
+      auto results = run_policies(spec, *configs, updates, progress);
       if (!results) return fail(1, results.err().msg);
       if (o.json) {
         all.push_back(run_json(spec, *results));
@@ -454,7 +471,7 @@ int run_run(const run_opts& o) {
   for (size_t k = 0; k < sizes.size(); ++k) {
     spec.cfg.memory_pages = sizes[k] / 4096;
     if (auto r = mm::validate_config(spec.cfg); !r) return fail(2, r.err().msg);
-    auto results = run_policies(spec, *configs, progress);
+    auto results = run_policies(spec, *configs, updates, progress);
     if (!results) return fail(1, results.err().msg);
     if (o.json) {
       sweep.push_back(run_json(spec, *results));
@@ -511,6 +528,13 @@ void add_run_command(CLI::App& app, int* rc) {
                   "to its cgroup only (cache_ext's rule); the other cgroups keep the kernel's LRU")
       ->type_name("CG=NAME")
       ->delimiter(',')
+      ->allow_extra_args(false);
+  cmd->add_option("--bpf-map", o->bpf_maps,
+                  "Put KEY:VALUE (integers; VALUE 1 if omitted) into map MAP of every BPF "
+                  "policy that has one, after load and before attach, as the policy's loader "
+                  "would: e.g. scan_pids=2 for get_scan, filtered_pids=7 for admit_filter. "
+                  "Repeatable")
+      ->type_name("MAP=K[:V]")
       ->allow_extra_args(false);
   cmd->add_flag("--no-belady", o->no_belady,
                 "Do not add Belady's MIN (the offline optimum) to a comparison of two or more "

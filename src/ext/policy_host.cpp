@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 
 #include "bpf/object.h"
@@ -62,6 +64,26 @@ result<void> check_policy_name(std::string_view name, const std::string& bpf_dir
                            known_list(bpf_dir))};
 }
 
+result<map_update> parse_map_update(std::string_view s) {
+  auto bad = [&] {
+    return error{fmt::format("'{}' is not MAP=KEY[:VALUE] with integer KEY and VALUE", s)};
+  };
+  const size_t eq = s.find('=');
+  if (eq == std::string_view::npos || eq == 0) return bad();
+  map_update u;
+  u.map = std::string(s.substr(0, eq));
+  std::string_view kv = s.substr(eq + 1);
+  const size_t colon = kv.find(':');
+  auto num = [](std::string_view t, uint64_t& v) {
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && ec == std::errc() && p == t.data() + t.size();
+  };
+  if (!num(kv.substr(0, colon), u.key)) return bad();
+  u.value = 1;
+  if (colon != std::string_view::npos && !num(kv.substr(colon + 1), u.value)) return bad();
+  return u;
+}
+
 policy_host::policy_host(mm::model& m, std::string bpf_dir)
     : m_(m), bpf_dir_(std::move(bpf_dir)), at_(m) {}
 
@@ -104,6 +126,24 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
   auto o = bpf::bpf_object::open_file(path);
   if (!o) return o.err();
   if (auto r = (*o)->load(*rt_); !r) return r;
+  used_.resize(updates_.size());
+  for (size_t k = 0; k < updates_.size(); ++k) {
+    const map_update& u = updates_[k];
+    const bpf::obj_map* om = (*o)->find_map(u.map);
+    if (!om) continue;
+    bpf::bpf_map* bm = rt_->map(om->fd);
+    const uint32_t ks = om->attr.key_size, vs = om->attr.value_size;
+    auto fits = [](uint64_t v, uint32_t size) { return size >= 8 || v < (uint64_t{1} << (8 * size)); };
+    if (ks > 8 || vs > 8 || !fits(u.key, ks) || !fits(u.value, vs))
+      return error{fmt::format("{}: map '{}' has {}-byte keys and {}-byte values; {}:{} does not fit",
+                               path, u.map, ks, vs, u.key, u.value)};
+    uint8_t key[8] = {}, value[8] = {};
+    std::memcpy(key, &u.key, ks);  // little-endian: the low bytes
+    std::memcpy(value, &u.value, vs);
+    if (const long e = bm->update_elem(key, value, BPF_ANY); e)
+      return error{fmt::format("{}: map '{}': update {}:{} failed ({})", path, u.map, u.key, u.value, e)};
+    used_[k] = true;
+  }
   auto l = ce_->attach(**o, "", mc, mode);
   if (!l) return l.err();
   objs_.push_back(std::move(*o));

@@ -41,6 +41,16 @@ std::vector<std::string> bpf_policy_names(const std::string& dir);
 // Whether `name` resolves (without loading anything): an error naming the known policies.
 result<void> check_policy_name(std::string_view name, const std::string& bpf_dir);
 
+// An element to put into a BPF policy's map after load, before attach (what a policy's
+// userspace loader does: get_scan's scan_pids, admit_filter's filtered_pids): key and value
+// are integers, stored little-endian in the map's key and value sizes.
+struct map_update {
+  std::string map;
+  uint64_t key = 0, value = 0;
+};
+// "MAP=KEY:VALUE" (KEY alone means VALUE 1).
+result<map_update> parse_map_update(std::string_view s);
+
 class policy_host {
  public:
   // bpf_dir: where in-tree BPF policies are (NAME.bpf.o).
@@ -53,6 +63,10 @@ class policy_host {
   // Attaches policy `name` to mc. "default" attaches nothing. `future` is called for belady.
   result<void> attach(std::string_view name, mm::memcg& mc, attach_mode mode,
                       const future_fn& future = {});
+  // Map elements every BPF policy attached from now on gets, where it has a map of that name.
+  void set_map_updates(std::vector<map_update> u) { updates_ = std::move(u); }
+  // Which of them some attached policy had the map for.
+  const std::vector<bool>& map_updates_used() const { return used_; }
   // A memcg just created: its effective policy (attach.h).
   void on_cgroup_create(mm::memcg& mc) { at_.on_cgroup_create(mc); }
   cache_attachments& attachments() { return at_; }
@@ -69,6 +83,8 @@ class policy_host {
   std::vector<std::unique_ptr<bpf::bpf_object>> objs_;
   std::vector<std::unique_ptr<mm::cache_policy>> native_;
   std::vector<mm::memcg*> attached_;  // non-BPF attachments, detached first
+  std::vector<map_update> updates_;
+  std::vector<bool> used_;
 };
 
 }  // namespace mmbpf::ext

@@ -404,6 +404,7 @@ void model::invalidate_mapping_pages(mapping& m, pgoff_t first, pgoff_t last, bo
   }
   ++counters_.misses;
   ++t.mc->counters.misses;
+  ++t.misses;
   unsigned long n = d.io.nr ? page_cache_ra(t, m, d.io, idx) : 0;
   fo = filemap_lookup(m, idx);
   if (!fo) {  // the window did not cover it: filemap_create_folio() reads it alone
@@ -445,6 +446,7 @@ void model::sys_read(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uint
   for (pgoff_t idx = first; idx < last_index; ++idx) {
     ++counters_.lookups;
     ++mc->counters.lookups;
+    ++t->lookups;
     ::folio* fo = filemap_lookup(m, idx);
     ra_input in;
     in.index = idx;
@@ -485,6 +487,7 @@ void model::sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uin
   for (pgoff_t idx = first; idx < last_index; ++idx) {
     ++counters_.lookups;
     ++mc->counters.lookups;
+    ++t->lookups;
     ::folio* fo = filemap_lookup(m, idx);
     if (!fo) {
       const uint64_t pstart = idx * PAGE_SIZE;
@@ -495,6 +498,7 @@ void model::sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uin
       if (need_read) {
         ++counters_.misses;
         ++mc->counters.misses;
+        ++t->misses;
         wait_until(dev_.submit_read(now_, {0, ino, idx}, 1), mc, false);
         counters_.io_read_bytes += PAGE_SIZE;
         mc->counters.io_read_bytes += PAGE_SIZE;
@@ -531,6 +535,7 @@ void model::filemap_fault(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pgof
     count_memcg_events(mc, PGFAULT, 1);
     ++counters_.lookups;
     ++mc->counters.lookups;
+    ++t->lookups;
     ::folio* fo = filemap_lookup(m, idx);
     ra_fault in;
     in.pgoff = idx;

@@ -329,6 +329,9 @@ model_report model::report() const {
     c.stall_io_ns = m->stall_io_ns;
     r.cgroups.push_back(std::move(c));
   }
+  for (const auto& [pid, t] : tasks_)
+    r.tasks.push_back({pid, t->mc ? t->mc->path : std::string(), t->alive, t->lookups, t->misses});
+  std::sort(r.tasks.begin(), r.tasks.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
   return r;
 }
 

@@ -155,6 +155,7 @@ struct task {
   bool alive = true;
   uint64_t vpn_lo = ~0ull, vpn_hi = 0;  // the range of virtual pages ever mapped
   unsigned long memcg_nr_pages_over_high = 0;  // charged over memory.high in this event
+  uint64_t lookups = 0, misses = 0;  // its page-cache lookups, and those that read the device
 };
 
 // An inode with its page cache. struct inode (with i_data) comes first.
@@ -204,6 +205,14 @@ struct memcg_report {
   model_counters counters;
   uint64_t stall_memory_ns = 0, stall_io_ns = 0;
 };
+// One process at the end of a run: what its reads, writes and file faults looked up and missed
+// (threads of one application in one cgroup, told apart: a database's GET and SCAN threads).
+struct task_report {
+  uint32_t pid = 0;
+  std::string cgroup;
+  bool alive = true;
+  uint64_t lookups = 0, misses = 0;
+};
 // memory.events names ("low", "high", "max", "oom", "oom_kill", "oom_group_kill", ...).
 std::string_view memory_event_name(int event);
 
@@ -220,6 +229,7 @@ struct model_report {
   uint64_t folio_bytes_per_page = sizeof(::folio);
   uint64_t index_bytes = 0;  // page-cache and page-table index memory
   std::vector<memcg_report> cgroups;  // every cgroup, the root first, parents before children
+  std::vector<task_report> tasks;     // every process, by pid
 };
 
 // ---- The model --------------------------------------------------------------------------------
