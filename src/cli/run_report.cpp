@@ -128,13 +128,18 @@ void print_processes(const std::vector<policy_result>& results) {
   if (results.empty() || results.front().rep.tasks.size() < 2 ||
       results.front().rep.tasks.size() > 16)
     return;
-  fmt::print("\n{:<28}{:>14}{:>12}{:>10}\n", "process / policy", "lookups", "misses", "miss");
+  auto label = [](const mm::task_report& k, const policy_result& res) {
+    return fmt::format("pid {} ({}) {}", k.pid, k.cgroup, res.policy);
+  };
+  size_t w = 20;
+  for (const auto& res : results)
+    for (const auto& k : res.rep.tasks) w = std::max(w, label(k, res).size() + 2);
+  fmt::print("\n{:<{}}{:>14}{:>12}{:>10}\n", "process / policy", w, "lookups", "misses", "miss");
   for (size_t t = 0; t < results.front().rep.tasks.size(); ++t) {
     for (const auto& res : results) {
       if (t >= res.rep.tasks.size()) continue;
       const mm::task_report& k = res.rep.tasks[t];
-      fmt::print("{:<28}{:>14}{:>12}{:>10.4f}\n",
-                 fmt::format("pid {} ({}) {}", k.pid, k.cgroup, res.policy), k.lookups, k.misses,
+      fmt::print("{:<{}}{:>14}{:>12}{:>10.4f}\n", label(k, res), w, k.lookups, k.misses,
                  k.lookups ? static_cast<double>(k.misses) / static_cast<double>(k.lookups) : 0.0);
     }
   }
@@ -167,7 +172,10 @@ void print_table(const std::vector<policy_result>& results, bool compact) {
   if (results.empty() || results.front().rep.cgroups.size() < 2) return;
   // with a cgroup tree: each cgroup under each policy (memory.current, what its tasks missed,
   // its memory.events)
-  fmt::print("\n{:<16}{:>10}{:>12}{:>10}{:>10}{:>12}{:>8}{:>8}{:>9}\n", "cgroup / policy",
+  size_t w = 16;
+  for (const auto& res : results)
+    for (const auto& g : res.rep.cgroups) w = std::max(w, g.path.size() + res.policy.size() + 3);
+  fmt::print("\n{:<{}}{:>10}{:>12}{:>10}{:>10}{:>12}{:>8}{:>8}{:>9}\n", "cgroup / policy", w,
              "current", "misses", "miss", "refault", "low/high", "max", "oom", "oom_kill");
   for (size_t c = 0; c < results.front().rep.cgroups.size(); ++c) {
     for (const auto& res : results) {
@@ -175,8 +183,8 @@ void print_table(const std::vector<policy_result>& results, bool compact) {
       const double ratio = g.counters.lookups ? static_cast<double>(g.counters.misses) /
                                                     static_cast<double>(g.counters.lookups)
                                               : 0.0;
-      fmt::print("{:<16}{:>10}{:>12}{:>10.4f}{:>10}{:>12}{:>8}{:>8}{:>9}\n",
-                 fmt::format("{} {}", g.path, res.policy), human_bytes(g.current * 4096),
+      fmt::print("{:<{}}{:>10}{:>12}{:>10.4f}{:>10}{:>12}{:>8}{:>8}{:>9}\n",
+                 fmt::format("{} {}", g.path, res.policy), w, human_bytes(g.current * 4096),
                  g.counters.misses, ratio, g.stat[WORKINGSET_REFAULT_FILE],
                  fmt::format("{}/{}", g.memory_events[MEMCG_LOW], g.memory_events[MEMCG_HIGH]),
                  g.memory_events[MEMCG_MAX], g.memory_events[MEMCG_OOM],

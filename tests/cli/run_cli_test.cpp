@@ -24,17 +24,7 @@ outcome mmbpf(const std::string& args) {
   return mmbpf::test::run_mmbpf(args);
 }
 
-// A file under the test temp dir, unique per process and call, removed at scope exit.
-struct temp_file {
-  std::string path;
-  explicit temp_file(const std::string& suffix, const std::string& content = "") {
-    static int n = 0;
-    path = ::testing::TempDir() + "/mmbpf_run_" + std::to_string(getpid()) + "_" +
-           std::to_string(n++) + suffix;
-    std::ofstream(path, std::ios::binary) << content;
-  }
-  ~temp_file() { std::remove(path.c_str()); }
-};
+using mmbpf::test::temp_file;
 
 // oracleGeneral records (24 bytes, fields at 0/4/12/16) for the given object ids.
 std::string oracle_general(const std::vector<uint64_t>& ids) {

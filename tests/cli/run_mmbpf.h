@@ -42,4 +42,16 @@ inline outcome run_mmbpf(const std::string& args, const std::string& input = "")
   return o;
 }
 
+// A file under the test temp dir, unique per process and call, removed at scope exit.
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& suffix, const std::string& content = "") {
+    static int n = 0;
+    path = ::testing::TempDir() + "/mmbpf_file_" + std::to_string(getpid()) + "_" +
+           std::to_string(n++) + suffix;
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
 }  // namespace mmbpf::test
