@@ -35,6 +35,11 @@ int bpf_cache_ext_list_sample(struct mem_cgroup *memcg, u64 list,
 			      struct sampling_options *opts,
 			      struct cache_ext_eviction_ctx *ctx) __ksym;
 
+/* Map sizes, as the policies' userspace loaders set them (mmbpf's policy_host does it for
+ * every policy it loads, by name): a map whose name contains "folio" holds one entry per cached
+ * folio and is grown to the node's page frames; a map named "ghost" is sized to 90 % of the
+ * cache the policy manages (S3-FIFO's main queue). Other maps keep their declared size. */
+
 #define BPF_STRUCT_OPS(name, args...) \
 	SEC("struct_ops/" #name) BPF_PROG(name, ##args)
 #define BPF_STRUCT_OPS_SLEEPABLE(name, args...) \

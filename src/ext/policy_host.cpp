@@ -125,6 +125,7 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
   }
   auto o = bpf::bpf_object::open_file(path);
   if (!o) return o.err();
+  size_maps(**o, mc);
   if (auto r = (*o)->load(*rt_); !r) return r;
   used_.resize(updates_.size());
   for (size_t k = 0; k < updates_.size(); ++k) {
@@ -148,6 +149,29 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
   if (!l) return l.err();
   objs_.push_back(std::move(*o));
   return {};
+}
+
+// The cache a link manages: the largest finite memory.max among the memcgs it governs (the
+// attach point and, in effective mode, its subtree), else the node's memory.
+uint64_t policy_host::cache_pages(const mm::memcg& mc) const {
+  uint64_t largest = 0;
+  mm::model::for_each_memcg_preorder(const_cast<mm::memcg&>(mc), [&](mm::memcg& g) {
+    if (g.css.memory.max < mm::PAGE_COUNTER_MAX) largest = std::max<uint64_t>(largest, g.css.memory.max);
+  });
+  const uint64_t ram = m_.totalram_pages();
+  return largest ? std::min(largest, ram) : ram;
+}
+
+void policy_host::size_maps(bpf::bpf_object& obj, const mm::memcg& mc) const {
+  for (bpf::obj_map& om : obj.maps()) {
+    if (om.kind != bpf::obj_map_kind::user) continue;
+    if (om.name.find("folio") != std::string::npos)  // an entry per cached folio, any memcg
+      om.attr.max_entries = static_cast<uint32_t>(
+          std::max<uint64_t>(om.attr.max_entries, std::min<uint64_t>(m_.totalram_pages(), UINT32_MAX)));
+    else if (om.name == "ghost")  // S3-FIFO's ghost: main's share of the cache (all but 10 %)
+      om.attr.max_entries = static_cast<uint32_t>(
+          std::max<uint64_t>(1, cache_pages(mc) - cache_pages(mc) / 10));
+  }
 }
 
 cache_ext_stats policy_host::bpf_stats() const {

@@ -8,6 +8,12 @@
 //                  policy directory; a name with no BPF policy but a native one is the native
 //   PATH           a BPF object (a name ending in ".o" or containing '/') with one
 //                  cache_ext_ops instance
+// Before loading a BPF policy the host does what the policy's userspace loader would
+// (bpf_map__set_max_entries), by the in-tree policies' map naming convention
+// (bpf/include/cache_ext.bpf.h): a map whose name contains "folio" keeps an entry per cached
+// folio and grows to the node's page frames; a map named "ghost" (S3-FIFO's) is sized to 90 %
+// of the cache the link manages: the largest finite memory.max among the memcgs it governs,
+// else the node's memory.
 // BPF policies run in one runtime per host through the cache_ext family (ext/cache_ext.h);
 // every policy goes through the cgroup attachments (ext/attach.h), so the hot path is the
 // same for all of them.
@@ -75,6 +81,9 @@ class policy_host {
   cache_ext_stats bpf_stats() const;
 
  private:
+  uint64_t cache_pages(const mm::memcg& mc) const;
+  void size_maps(bpf::bpf_object& obj, const mm::memcg& mc) const;
+
   mm::model& m_;
   std::string bpf_dir_;
   cache_attachments at_;

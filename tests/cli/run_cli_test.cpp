@@ -218,6 +218,28 @@ TEST(Run, PerCgroupAttachAndObjectPaths) {
   }
 }
 
+// Every deterministic in-tree BPF policy against its C++ twin, through the command: the
+// host sizes the policies' maps as their loaders would (S3-FIFO's ghost to 90 % of the
+// cgroup's limit), so the miss counts are equal.
+TEST(Run, InTreeBpfPoliciesMissLikeTheirNativeTwins) {
+  temp_file cfg(".conf", "memory 64M\ncgroup 1 /app memory.max=4M\n");
+  auto o = mmbpf("run --workload zipf:pages=8000,events=60K,cg=1 --config " + cfg.path +
+                 " --exact --no-belady --json --policy "
+                 "fifo,native:fifo,mru,native:mru,lfu,native:lfu_sampled,s3fifo,native:s3fifo");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json j = parse_one_object(o);
+  ASSERT_EQ(j["policies"].size(), 8u);
+  for (size_t i = 0; i < 8; i += 2) {
+    const json& bpf = j["policies"][i];
+    const json& twin = j["policies"][i + 1];
+    SCOPED_TRACE(bpf["policy"].get<std::string>());
+    EXPECT_EQ(bpf["misses"], twin["misses"]);
+    EXPECT_GT(bpf["misses"].get<uint64_t>(), 10000u);
+    EXPECT_EQ(bpf["bpf_prog_errors"], 0u);
+    EXPECT_EQ(bpf["cache_candidates_invalid"], 0u);
+  }
+}
+
 TEST(Run, MemorySweep) {
   temp_file trace(".oracleGeneral.bin", oracle_general(cyclic(kPages, kRounds)));
   auto o = mmbpf("run --trace " + trace.path + " --memory 28K,32K --exact --policy lru --json");
