@@ -16,6 +16,7 @@
 #include "ext/attach.h"
 #include "ext/cache_ext.h"
 #include "mm/model.h"
+#include "mm/native_policy.h"
 
 namespace mmbpf::ext::testing {
 
@@ -75,6 +76,46 @@ inline mm::config exact_config(uint64_t pages) {
   c.memory_pages = pages;
   c.exact_cache = true;
   return c;
+}
+
+// What a run of page reads left: misses, the model's counters, file pages cached at the end.
+struct run_outcome {
+  uint64_t misses = 0;
+  mm::model_counters counters;
+  long file_pages = 0;
+  cache_ext_stats stats;  // BPF runs only
+};
+
+// read() of each page of inode 1 (a file of `objects` pages) by pid 1 in the root cgroup.
+inline void read_pages(mm::model& m, uint64_t objects, const std::vector<uint64_t>& trace) {
+  m.set_file_size(1, objects * 4096);
+  for (uint64_t p : trace) {
+    const uint64_t t = m.now_ns();
+    m.sys_read(1, 0, 1, p * 4096, 4096);
+    m.end_event(t);
+  }
+}
+
+// The trace under a native policy (mm/native_policy.h), in an exact cache of `capacity` pages.
+inline run_outcome run_native(const std::string& policy, uint64_t capacity, uint64_t objects,
+                              const std::vector<uint64_t>& trace) {
+  mm::model m(exact_config(capacity));
+  auto p = mm::make_native_policy(policy, m);
+  EXPECT_TRUE(p.ok()) << policy;
+  if (!p.ok()) return {};
+  m.set_cache_policy(m.root(), p->get());
+  read_pages(m, objects, trace);
+  return {m.counters().misses, m.counters(), m.node_page_state(NR_FILE_PAGES), {}};
+}
+
+// The trace under an in-tree BPF policy attached at the root, in an exact cache.
+inline run_outcome run_bpf(const std::string& policy, uint64_t capacity, uint64_t objects,
+                           const std::vector<uint64_t>& trace) {
+  harness h(exact_config(capacity));
+  cache_ext_link* l = h.attach(policy_object(policy), h.m.root(), attach_mode::effective);
+  if (!l) return {};
+  read_pages(h.m, objects, trace);
+  return {h.m.counters().misses, h.m.counters(), h.m.node_page_state(NR_FILE_PAGES), l->stats()};
 }
 
 // Half the requests to the first tenth of the objects, half uniform.

@@ -23,6 +23,7 @@ namespace {
 using testing::exact_config;
 using testing::harness;
 using testing::policy_object;
+using testing::run_native;
 using testing::skewed_trace;
 
 // ---- S3-FIFO: BPF vs native ------------------------------------------------------------------
@@ -63,22 +64,6 @@ s3_outcome run_bpf_s3fifo(uint64_t capacity, uint64_t objects, const std::vector
   return out;
 }
 
-uint64_t run_native(const char* policy, uint64_t capacity, uint64_t objects,
-                    const std::vector<uint64_t>& trace) {
-  mm::model m(exact_config(capacity));
-  auto p = mm::make_native_policy(policy, m);
-  EXPECT_TRUE(p.ok());
-  if (!p.ok()) return 0;
-  m.set_cache_policy(m.root(), p->get());
-  m.set_file_size(1, objects * 4096);
-  for (uint64_t id : trace) {
-    const uint64_t t = m.now_ns();
-    m.sys_read(1, 0, 1, id * 4096, 4096);
-    m.end_event(t);
-  }
-  return m.counters().misses;
-}
-
 // Zipfian page ids (theta 0.99, rank order scattered over the file), from the ycsb/zipf
 // generator, as a page trace.
 std::vector<uint64_t> zipf_trace(uint64_t objects, uint64_t requests, uint64_t seed) {
@@ -112,7 +97,7 @@ TEST(S3Fifo, MissesExactlyWhereTheNativeS3FifoMisses) {
                            ? zipf_trace(c.objects, c.requests, c.seed)
                            : skewed_trace(c.objects, c.requests, c.seed);
     const s3_outcome bpf = run_bpf_s3fifo(c.capacity, c.objects, trace);
-    const uint64_t native = run_native("s3fifo", c.capacity, c.objects, trace);
+    const uint64_t native = run_native("s3fifo", c.capacity, c.objects, trace).misses;
     std::printf("s3fifo %s capacity %lu objects %lu requests %lu: bpf misses %lu, native %lu\n",
                 c.trace, c.capacity, c.objects, trace.size(), bpf.misses, native);
     EXPECT_EQ(bpf.misses, native) << c.trace << " seed " << c.seed;
@@ -135,9 +120,9 @@ TEST(S3Fifo, KeepsTheHotSetThroughAScan) {
     for (uint64_t p = 0; p < 300; ++p) trace.push_back(1000 + round * 300 + p);  // scan
   }
   const s3_outcome s3 = run_bpf_s3fifo(400, 8000, trace);
-  const uint64_t fifo = run_native("fifo", 400, 8000, trace);
+  const uint64_t fifo = run_native("fifo", 400, 8000, trace).misses;
   std::printf("hot set + scan, 400 pages: s3fifo misses %lu, fifo %lu\n", s3.misses, fifo);
-  EXPECT_EQ(s3.misses, run_native("s3fifo", 400, 8000, trace));
+  EXPECT_EQ(s3.misses, run_native("s3fifo", 400, 8000, trace).misses);
   EXPECT_LT(s3.misses, fifo);
   // the scan misses every time (6000); the hot set is read from disk only at the start, then
   // survives in main (200 x a few)
