@@ -3,8 +3,8 @@
 //
 //   mmbpf run --trace FILE [--trace-format F] --memory SIZE [--policy NAME]... [--json]
 //   mmbpf run --workload SPEC [--config FILE] [--swap SIZE] [--swappiness N] [--exact] ...
-//   mmbpf run                  the built-in showcase: built-in workloads under default, lru,
-//                              fifo, sieve, s3fifo and belady
+//   mmbpf run                  the built-in showcase: built-in workloads under default, the
+//                              native lru, the BPF lfu, s3fifo and mglru, and belady
 //
 // Policies: "default" is the kernel's LRU (no hook attached); "belady" is the offline optimum
 // (mm/belady.h), fed by a first pass over the workload; any other name is a native policy
@@ -368,8 +368,8 @@ int run_run(const run_opts& o) {
     return fail(2, "--config needs --trace or --workload (the showcase brings its own)");
   std::vector<std::string> policies = o.policies;
   if (policies.empty())
-    policies = show ? std::vector<std::string>{"default", "lru",    "fifo",
-                                               "sieve",   "s3fifo", "belady"}
+    policies = show ? std::vector<std::string>{"default", "lru",   "lfu",
+                                               "s3fifo",  "mglru", "belady"}
                     : std::vector<std::string>{"default"};
   if (auto f = check_policies(policies, "--policy")) return report_failure(*f);
   for (const auto& a : o.attach)

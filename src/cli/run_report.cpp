@@ -139,6 +139,7 @@ void print_processes(const std::vector<policy_result>& results) {
     for (const auto& res : results) {
       if (t >= res.rep.tasks.size()) continue;
       const mm::task_report& k = res.rep.tasks[t];
+      if (!k.lookups) continue;  // an anonymous-memory hog, say
       fmt::print("{:<{}}{:>14}{:>12}{:>10.4f}\n", label(k, res), w, k.lookups, k.misses,
                  k.lookups ? static_cast<double>(k.misses) / static_cast<double>(k.lookups) : 0.0);
     }

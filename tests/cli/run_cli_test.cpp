@@ -376,7 +376,8 @@ TEST(Run, ShowcaseWithNoArguments) {
   ASSERT_EQ(o.rc, 0) << o.err;
   EXPECT_EQ(o.err, "");
   for (const char* s : {"== zipf", "== scan vs hot set", "== ycsb-b", "== oom", "default", "lru",
-                        "fifo", "miss ratio", "oom_kill", "events_per_second (wall)"})
+                        "lfu", "s3fifo", "mglru", "belady", "misses over MIN", "miss ratio",
+                        "oom_kill", "events_per_second (wall)"})
     EXPECT_NE(o.out.find(s), std::string::npos) << s << "\n" << o.out;
 }
 
