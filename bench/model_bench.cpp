@@ -37,29 +37,11 @@ const std::vector<workload::event>& events() {
     p.pages = nr_pages;
     p.events = nr_events;
     p.theta = 0.99;
-    auto g = workload::make_page_reads(p);
-    std::vector<workload::event> out(nr_events);
-    size_t got = 0;
-    while (got < out.size()) got += *g->read(std::span(out).subspan(got));
-    return out;
+    return *workload::read_all(*workload::make_page_reads(p));
   }();
   return v;
 }
 
-class vector_source final : public workload::event_source {
- public:
-  explicit vector_source(const std::vector<workload::event>& v) : v_(v) {}
-  result<size_t> read(std::span<workload::event> out) override {
-    const size_t n = std::min(out.size(), v_.size() - pos_);
-    std::copy_n(v_.begin() + static_cast<long>(pos_), n, out.begin());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  const std::vector<workload::event>& v_;
-  size_t pos_ = 0;
-};
 
 void replay_model(benchmark::State& state, bool exact_lru) {
   const auto& ev = events();
@@ -76,7 +58,7 @@ void replay_model(benchmark::State& state, bool exact_lru) {
       lru = std::move(*mm::make_native_policy("lru", *m));
       m->set_cache_policy(m->root(), lru.get());
     }
-    vector_source src(ev);
+    workload::span_source src(ev);
     state.ResumeTiming();
     auto r = workload::replay(src, *m, {});
     if (!r) state.SkipWithError(r.err().msg.c_str());

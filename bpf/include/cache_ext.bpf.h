@@ -37,7 +37,7 @@ int bpf_cache_ext_list_sample(struct mem_cgroup *memcg, u64 list,
 
 /* Map sizes, as the policies' userspace loaders set them (mmbpf's policy_host does it for
  * every policy it loads, by name): a map whose name contains "folio" holds one entry per cached
- * folio and is grown to the node's page frames; a map named "ghost" is sized to 90 % of the
+ * folio and is sized to the node's page frames; a map named "ghost" is sized to 90 % of the
  * cache the policy manages (S3-FIFO's main queue). Other maps keep their declared size. */
 
 #define BPF_STRUCT_OPS(name, args...) \

@@ -422,7 +422,7 @@ uint64_t call_fn(run_ctx* rc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3
 result<uint64_t> interpreter::run(const bpf_prog& prog, const run_args& args) const {
   alignas(16) uint8_t stack[stack_bytes];
   if (checked_) std::memset(stack, 0, sizeof stack);
-  interp_state s{};
+  interp_state s;  // every field set below or by its initializer: no 300-byte zeroing per run
   s.prog = &prog;
   s.base = prog.xlated.data();
   s.helpers = prog.rt->helper_table();
@@ -435,9 +435,11 @@ result<uint64_t> interpreter::run(const bpf_prog& prog, const run_args& args) co
   s.rc.checked = checked_;
   s.rc.call_fn = call_fn;
   s.rc.engine = &s;
-  s.rc.local[0] = args.ctx;  // may be empty
-  s.rc.local[1] =
-      mem_region{reinterpret_cast<uintptr_t>(stack), sizeof stack, 0, 0, 0, true, "stack"};
+  if (args.ctx.size) s.rc.local[0] = args.ctx;  // else the default, empty region
+  static const std::string stack_name = "stack";
+  s.rc.local[1].start = reinterpret_cast<uintptr_t>(stack);
+  s.rc.local[1].size = sizeof stack;
+  s.rc.local[1].name = stack_name;
   s.rc.n_local = 2;
 
   run_ctx_guard guard(&s.rc);
@@ -452,9 +454,10 @@ result<uint64_t> interpreter::run(const bpf_prog& prog, const run_args& args) co
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
             .count();
   }
-  if (!s.rc.faulted && checked_ && s.rc.spin_locks_held)
-    s.rc.set_fault("bpf_spin_lock is still held at exit");
-  if (s.rc.faulted) return error{fmt::format("prog '{}': {}", prog.name, s.rc.fault)};
+  if (__builtin_expect(s.rc.faulted || (checked_ && s.rc.spin_locks_held), 0)) {
+    if (!s.rc.faulted) s.rc.set_fault("bpf_spin_lock is still held at exit");
+    return error{fmt::format("prog '{}': {}", prog.name, s.rc.fault)};
+  }
   return r0;
 }
 

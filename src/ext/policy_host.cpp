@@ -166,8 +166,7 @@ void policy_host::size_maps(bpf::bpf_object& obj, const mm::memcg& mc) const {
   for (bpf::obj_map& om : obj.maps()) {
     if (om.kind != bpf::obj_map_kind::user) continue;
     if (om.name.find("folio") != std::string::npos)  // an entry per cached folio, any memcg
-      om.attr.max_entries = static_cast<uint32_t>(
-          std::max<uint64_t>(om.attr.max_entries, std::min<uint64_t>(m_.totalram_pages(), UINT32_MAX)));
+      om.attr.max_entries = static_cast<uint32_t>(std::min<uint64_t>(m_.totalram_pages(), UINT32_MAX));
     else if (om.name == "ghost")  // S3-FIFO's ghost: main's share of the cache (all but 10 %)
       om.attr.max_entries = static_cast<uint32_t>(
           std::max<uint64_t>(1, cache_pages(mc) - cache_pages(mc) / 10));

@@ -11,7 +11,7 @@
 // Before loading a BPF policy the host does what the policy's userspace loader would
 // (bpf_map__set_max_entries), by the in-tree policies' map naming convention
 // (bpf/include/cache_ext.bpf.h): a map whose name contains "folio" keeps an entry per cached
-// folio and grows to the node's page frames; a map named "ghost" (S3-FIFO's) is sized to 90 %
+// folio and is sized to the node's page frames; a map named "ghost" (S3-FIFO's) is sized to 90 %
 // of the cache the link manages: the largest finite memory.max among the memcgs it governs,
 // else the node's memory.
 // BPF policies run in one runtime per host through the cache_ext family (ext/cache_ext.h);
