@@ -55,3 +55,29 @@ int vmlinux_btf_anchor(void)
 		/* struct_ops test type */
 		+ T(struct bpf_dummy_ops_state) + T(struct bpf_dummy_ops);
 }
+
+/*
+ * Kernel functions (kfuncs) as the kernel's BTF declares them: a FUNC with its FUNC_PROTO and
+ * parameter names, which the verifier checks kfunc calls against (argument types, __nullable,
+ * __sz, callbacks as pointers to a FUNC_PROTO, the return type). The bodies are never run:
+ * the runtime binds each name to its C++ implementation (src/ext/...).
+ */
+#define KFUNC __attribute__((noinline, used))
+
+/* cache_ext (mm/cache_ext_ds.c) */
+KFUNC u64 bpf_cache_ext_ds_registry_new_list(struct mem_cgroup *memcg) { return 0; }
+KFUNC int bpf_cache_ext_list_add(u64 list, struct folio *folio) { return 0; }
+KFUNC int bpf_cache_ext_list_add_tail(u64 list, struct folio *folio) { return 0; }
+KFUNC int bpf_cache_ext_list_move(u64 list, struct folio *folio, bool tail) { return 0; }
+KFUNC int bpf_cache_ext_list_del(struct folio *folio) { return 0; }
+KFUNC int bpf_cache_ext_list_iterate(struct mem_cgroup *memcg, u64 list,
+				     int (*iter_fn)(int idx, struct cache_ext_list_node *node),
+				     struct cache_ext_eviction_ctx *ctx) { return 0; }
+KFUNC int bpf_cache_ext_list_iterate_extended(struct mem_cgroup *memcg, u64 list,
+					      int (*iter_fn)(int idx, struct cache_ext_list_node *node),
+					      struct cache_ext_iterate_opts *opts,
+					      struct cache_ext_eviction_ctx *ctx) { return 0; }
+KFUNC int bpf_cache_ext_list_sample(struct mem_cgroup *memcg, u64 list,
+				    s64 (*score_fn)(struct cache_ext_list_node *a),
+				    struct sampling_options *opts,
+				    struct cache_ext_eviction_ctx *ctx) { return 0; }

@@ -52,9 +52,13 @@ struct obj_prog {
   std::vector<obj_line> lines;     // after load: line info by final instruction index
   std::vector<std::string> kfuncs; // kfuncs it calls, by name
   std::unique_ptr<bpf_prog> prog;  // after load
-  // struct_ops binding (after load): the ops type, member and its argument count.
+  // struct_ops binding (after load): the ops type, member and its argument count, and the
+  // member's prototype (BTF_KIND_FUNC_PROTO in the kernel's BTF).
   std::string ops_type, ops_member;
   uint32_t ops_nargs = 0;
+  uint32_t ops_func_proto_id = 0;
+  // The verifier's log for this program (at the log level load was given), after load.
+  std::string verifier_log;
 };
 
 enum class obj_map_kind { user, data, rodata, bss };
@@ -93,8 +97,17 @@ class bpf_object {
   // match the variable's.
   result<void> set_global(std::string_view var, std::span<const uint8_t> value);
 
-  // Creates maps, relocates and loads every program, binds struct_ops. Once only.
-  result<void> load(runtime& rt);
+  // Creates maps, relocates and loads every program, binds struct_ops. With `verify`, also
+  // proves every struct_ops program safe for its member's prototype (verifier/verifier.h),
+  // keeping each program's verifier log at `log_level`; a rejection fails the load. (Not yet
+  // the default: the verifier lacks precision tracking, so some in-tree policies exceed its
+  // complexity limit.) Once only.
+  struct load_opts {
+    bool verify = false;
+    int log_level = 0;
+  };
+  result<void> load(runtime& rt, load_opts opts);
+  result<void> load(runtime& rt) { return load(rt, load_opts{}); }
   bool loaded() const { return loaded_; }
 
   const std::string& name() const { return name_; }

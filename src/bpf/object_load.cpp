@@ -16,6 +16,7 @@
 #include "bpf/object_elf.h"
 #include "bpf/runtime.h"
 #include "bpf/struct_ops.h"
+#include "bpf/verifier/verifier.h"
 #include "bpf/vmlinux_btf.h"
 
 namespace mmbpf::bpf {
@@ -244,7 +245,7 @@ std::optional<uint32_t> max_ctx_arg_read(const std::vector<insn>& p) {
 
 }  // namespace
 
-result<void> bpf_object::load(runtime& rt) {
+result<void> bpf_object::load(runtime& rt, load_opts lo) {
   if (loaded_) return error{fmt::format("{}: already loaded", name_)};
   elf_state& st = *elf_;
 
@@ -333,6 +334,7 @@ result<void> bpf_object::load(runtime& rt) {
       p->ops_type = o.type_name;
       p->ops_member = mp.member;
       p->ops_nargs = nargs;
+      p->ops_func_proto_id = kbtf.skip_mods_and_typedefs(pt->type);
     }
     for (const auto& r : type->rules) {
       if (!r.required) continue;
@@ -357,6 +359,22 @@ result<void> bpf_object::load(runtime& rt) {
       auto ksz = kbtf.size_of(km->type);
       if (!ksz || *ksz != *sz) return fail(fmt::format("data member '{}' is {} bytes here and {} in struct {}", mn, *sz, ksz ? *ksz : 0, o.type_name));
     }
+  }
+  // Every struct_ops program is proven safe for its member before anything can run it.
+  for (obj_prog& p : progs_) {
+    if (!lo.verify || p.ops_member.empty()) continue;
+    const struct_ops_type* type = rt.struct_ops().find(p.ops_type);
+    verifier::verify_opts vo;
+    vo.log_level = lo.log_level;
+    vo.ctx.k = verifier::prog_context::kind::struct_ops;
+    vo.ctx.func_proto_id = p.ops_func_proto_id;
+    vo.ctx.name = p.ops_type + "." + p.ops_member;
+    vo.ctx.sleepable = p.sleepable;
+    if (type) vo.ctx.writable = type->writable;
+    verifier::verify_result vr = verifier::verify(*p.prog, vo);
+    p.verifier_log = std::move(vr.log);
+    if (!vr.ok)
+      return error{fmt::format("{}: program '{}' ({}): verifier: {}", name_, p.name, vo.ctx.name, vr.error)};
   }
   loaded_ = true;
   return {};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bpf/error.h"
+#include "bpf/verifier/verifier.h"
 
 namespace mmbpf::bpf {
 
@@ -23,6 +24,9 @@ struct struct_ops_member_rule {
 struct struct_ops_type {
   std::string name;                           // "bpf_dummy_ops", "cache_ext_ops", ...
   std::vector<struct_ops_member_rule> rules;  // function members; others are optional, not sleepable
+  // Fields of kernel objects the type's programs may store to (the struct_ops' btf_struct_access);
+  // everything else they reach through BTF pointers is read-only.
+  std::vector<verifier::writable_field> writable;
   const struct_ops_member_rule* rule(std::string_view member) const;
 };
 

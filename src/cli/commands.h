@@ -11,5 +11,6 @@ void add_asm_commands(CLI::App& app, int* rc);
 void add_prog_command(CLI::App& app, int* rc);
 void add_trace_command(CLI::App& app, int* rc);
 void add_run_command(CLI::App& app, int* rc);
+void add_verify_command(CLI::App& app, int* rc);
 
 }  // namespace mmbpf::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   mmbpf::cli::add_prog_command(app, &rc);
   mmbpf::cli::add_trace_command(app, &rc);
   mmbpf::cli::add_run_command(app, &rc);
+  mmbpf::cli::add_verify_command(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

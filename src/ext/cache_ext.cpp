@@ -258,7 +258,14 @@ uint64_t k_list_sample(uint64_t memcg, uint64_t list, uint64_t fn, uint64_t o, u
 
 void register_cache_ext(bpf::runtime& rt) {
   if (rt.struct_ops().find("cache_ext_ops")) return;
-  (void)rt.struct_ops().add({.name = "cache_ext_ops", .rules = {{.name = "init", .sleepable = true}}});
+  // Programs fill the eviction context's output (as the shipped policies and the kfuncs do);
+  // request_nr_folios_to_evict and every other kernel object they reach are read-only.
+  constexpr uint32_t cand = sizeof(::cache_ext_eviction_ctx::folios_to_evict);
+  (void)rt.struct_ops().add(
+      {.name = "cache_ext_ops",
+       .rules = {{.name = "init", .sleepable = true}},
+       .writable = {{"cache_ext_eviction_ctx", offsetof(::cache_ext_eviction_ctx, nr_folios_to_evict),
+                     static_cast<uint32_t>(sizeof(unsigned long) + 2 * cand)}}});
   const bpf::kfunc_desc ks[] = {
       {"bpf_cache_ext_ds_registry_new_list", k_new_list, bpf::KF_SLEEPABLE},
       {"bpf_cache_ext_list_add", k_list_add, 0},

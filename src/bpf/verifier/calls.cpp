@@ -1,0 +1,414 @@
+// Calls (check_helper_call, check_kfunc_call, check_func_call, prepare_func_exit): argument
+// types from helper prototypes (helper_protos.h) and from kfunc BTF prototypes in the kernel's
+// BTF, callbacks, references acquired and released, bpf-to-bpf frames, and exit.
+//
+// Callbacks (bpf_loop, bpf_for_each_map_elem, kfunc callbacks such as cache_ext's iterate and
+// sample) are verified once per call site as a call into the callback with its argument types,
+// on a path of their own that ends at the callback's exit with its return value checked. The
+// caller then continues as if the callback had run any number of times: the stack it could
+// reach through its context argument is forgotten (data, not pointers). The kernel instead
+// iterates the callback's effect to a fixed point; this is sound and rejects a little more.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "bpf/btf_handle.h"
+#include "bpf/map.h"
+#include "bpf/runtime.h"
+#include "bpf/verifier/env.h"
+#include "bpf/verifier/helper_protos.h"
+#include "bpf/verifier/scalar.h"
+
+namespace mmbpf::bpf::verifier {
+
+namespace {
+
+void clobber_caller_saved(verifier_env& env) {
+  for (int r = BPF_REG_0; r <= BPF_REG_5; ++r) env.mark_reg_not_init(env.regs()[r]);
+}
+
+bool is_const_size(const bpf_reg_state& r) { return base_type(r.type) == SCALAR_VALUE; }
+
+}  // namespace
+
+// What a callback's caller can no longer rely on: the stack of frames the callback could
+// write through a stack pointer it was given.
+static void forget_stack_for_callback(verifier_state& st, const bpf_reg_state& ctx_arg) {
+  if (base_type(ctx_arg.type) != PTR_TO_STACK) return;
+  func_state& f = *st.frame[ctx_arg.frameno];
+  for (auto& s : f.stack) {
+    if (s.slot_type[0] == STACK_SPILL) {
+      if (base_type(s.spilled_ptr.type) == SCALAR_VALUE) {
+        s.slot_type.fill(STACK_MISC);
+        s.spilled_ptr = bpf_reg_state{};
+      }
+      continue;  // spilled pointers: the callback cannot overwrite them without corrupting
+    }
+    for (auto& b : s.slot_type)
+      if (b == STACK_ZERO) b = STACK_MISC;
+  }
+}
+
+bool verifier_env::verify_callback(int subprog, const std::array<bpf_reg_state, 5>& args,
+                                   int64_t ret_min, int64_t ret_max) {
+  if (cur.curframe + 1 >= max_call_frames)
+    return fail("the call stack of {} frames is too deep !", cur.curframe + 2);
+  verifier_state cb = cur;
+  // The callback cannot reach its callers' registers, nor their stacks unless an argument
+  // points there: forget them, so that its paths prune against each other across call sites
+  // (the kernel's liveness does this).
+  for (uint32_t k = 0; k <= cb.curframe; ++k) {
+    func_state& caller = *cb.frame[k];
+    for (auto& r : caller.regs) mark_reg_not_init(r);
+    const bool reachable = std::any_of(args.begin(), args.end(), [&](const bpf_reg_state& a) {
+      return base_type(a.type) == PTR_TO_STACK && a.frameno == k;
+    });
+    if (!reachable)
+      for (auto& s : caller.stack) s = stack_slot{};
+  }
+  auto f = std::make_unique<func_state>();
+  for (auto& r : f->regs) mark_reg_not_init(r);
+  for (int k = 0; k < 5; ++k) f->regs[BPF_REG_1 + k] = args[k];
+  f->frameno = cur.curframe + 1;
+  f->callsite = insn_idx;
+  f->subprogno = static_cast<uint32_t>(subprog);
+  f->in_callback = true;
+  f->callback_ret_min = ret_min;
+  f->callback_ret_max = ret_max;
+  bpf_reg_state& fp = f->regs[BPF_REG_10];
+  mark_reg_known(fp, 0);
+  fp.type = PTR_TO_STACK;
+  fp.frameno = f->frameno;
+  cb.frame[f->frameno] = std::move(f);
+  cb.curframe = cb.frame[cb.curframe + 1]->frameno;
+  return push_stack(static_cast<int>(prog.subprog_starts[subprog]), insn_idx, cb);
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+bool verifier_env::check_helper_call(const insn& i) {
+  const int id = i.imm;
+  const func_proto* fp = helper_proto_of(id);
+  if (!fp || !rt.helper(id)) return fail("invalid func unknown#{}", id);
+  if (cur.active_lock && id != BPF_FUNC_spin_unlock)
+    return fail("function calls are not allowed while holding a lock");
+  bpf_reg_state* r = regs();
+  const bpf_map* meta_map = nullptr;
+  uint32_t release_ref = 0;
+  int callback_subprog = -1;
+  bpf_reg_state callback_ctx;
+  uint64_t alloc_size = 0;
+  for (int a = 0; a < 5; ++a) {
+    const arg_type at = fp->args[a];
+    const int regno = BPF_REG_1 + a;
+    if (at == ARG_DONTCARE) continue;
+    if (!check_reg_read(regno)) return false;
+    const bpf_reg_state& reg = r[regno];
+    const uint32_t bt = base_type(reg.type);
+    auto expect = [&](const char* what) {
+      return fail("R{} type={} expected={}", regno, type_str(reg.type), what);
+    };
+    switch (at) {
+      case ARG_ANYTHING:
+        break;
+      case ARG_CONST_MAP_PTR:
+        if (reg.type != CONST_PTR_TO_MAP) return expect("map_ptr");
+        meta_map = reg.map_ptr;
+        break;
+      case ARG_PTR_TO_MAP_KEY:
+      case ARG_PTR_TO_MAP_VALUE: {
+        if (!meta_map) return fail("invalid map_ptr to access map->{}", at == ARG_PTR_TO_MAP_KEY ? "key" : "value");
+        if (reg.type & PTR_MAYBE_NULL) return expect("fp, pkt, pkt_meta, map_key, map_value");
+        const uint32_t sz = at == ARG_PTR_TO_MAP_KEY ? meta_map->attr().key_size : meta_map->attr().value_size;
+        if (!check_helper_mem_access(regno, sz, sz, BPF_READ, false)) return false;
+        break;
+      }
+      case ARG_PTR_TO_MEM:
+      case ARG_PTR_TO_UNINIT_MEM: {
+        const arg_type next = a + 1 < 5 ? fp->args[a + 1] : ARG_DONTCARE;
+        const bpf_reg_state& sz = r[regno + 1];
+        if (next != ARG_CONST_SIZE && next != ARG_CONST_SIZE_OR_ZERO) return fail("internal: mem without size");
+        if (!check_reg_read(regno + 1)) return false;
+        if (!is_const_size(sz)) return fail("R{} type={} expected=scalar", regno + 1, type_str(sz.type));
+        if (sz.smin_value < 0)
+          return fail("R{} min value is negative, either use unsigned or 'var &= const'", regno + 1);
+        if (reg.type & PTR_MAYBE_NULL) return expect("fp, pkt, pkt_meta, map_key, map_value, mem");
+        if (!check_helper_mem_access(regno, sz.umin_value, sz.umax_value,
+                                     at == ARG_PTR_TO_UNINIT_MEM ? BPF_WRITE : BPF_READ,
+                                     next == ARG_CONST_SIZE_OR_ZERO))
+          return false;
+        ++a;  // the size argument is checked with it
+        break;
+      }
+      case ARG_CONST_ALLOC_SIZE_OR_ZERO:
+        if (bt != SCALAR_VALUE || !tnum_is_const(reg.var_off))
+          return fail("R{} is not a known constant'", regno);
+        alloc_size = reg.var_off.value;
+        break;
+      case ARG_PTR_TO_FUNC:
+        if (bt != PTR_TO_FUNC) return expect("func");
+        callback_subprog = static_cast<int>(reg.subprogno);
+        break;
+      case ARG_PTR_TO_STACK_OR_NULL:
+        callback_ctx = reg;
+        break;
+      case ARG_PTR_TO_SPIN_LOCK:
+        if (bt != PTR_TO_MAP_VALUE || (reg.type & PTR_MAYBE_NULL)) return expect("map_value");
+        if (!check_helper_mem_access(regno, 4, 4, BPF_WRITE, false)) return false;
+        if (id == BPF_FUNC_spin_lock) {
+          if (cur.active_lock) return fail("Locking two bpf_spin_locks are not allowed");
+          cur.active_lock = true;
+          cur.active_lock_id = reg.id;
+        } else {
+          if (!cur.active_lock) return fail("bpf_spin_unlock without taking a lock");
+          cur.active_lock = false;
+          cur.active_lock_id = 0;
+        }
+        break;
+      case ARG_PTR_TO_RINGBUF_MEM:
+        if (bt != PTR_TO_MEM || !(reg.type & MEM_RINGBUF) || (reg.type & PTR_MAYBE_NULL))
+          return expect("ringbuf_mem");
+        if (reg.off || !tnum_equals_const(reg.var_off, 0))
+          return fail("R{} must have zero offset when passed to release func", regno);
+        release_ref = reg.ref_obj_id;
+        break;
+      default:
+        return fail("internal: unhandled argument type {}", static_cast<int>(at));
+    }
+  }
+  if (fp->releases_ringbuf && !release_reference(release_ref))
+    return fail("R1 must be referenced when passed to release function");
+  if (callback_subprog >= 0) {
+    std::array<bpf_reg_state, 5> args;
+    for (auto& a : args) mark_reg_not_init(a);
+    if (fp->cb == CB_LOOP) {
+      mark_reg_unknown(args[0]);
+      coerce_reg_to_size(args[0], 4);
+      args[1] = callback_ctx;
+    } else if (fp->cb == CB_FOR_EACH_MAP) {
+      mark_reg_known(args[0], 0);
+      args[0].type = CONST_PTR_TO_MAP;
+      args[0].map_ptr = meta_map;
+      mark_reg_known(args[1], 0);
+      args[1].type = PTR_TO_MAP_KEY;
+      args[1].map_ptr = meta_map;
+      mark_reg_known(args[2], 0);
+      args[2].type = PTR_TO_MAP_VALUE;
+      args[2].map_ptr = meta_map;
+      args[3] = callback_ctx;
+    }
+    if (!verify_callback(callback_subprog, args, 0, 1)) return false;
+    forget_stack_for_callback(cur, callback_ctx);
+  }
+  clobber_caller_saved(*this);
+  bpf_reg_state& r0 = regs()[BPF_REG_0];
+  switch (fp->ret) {
+    case RET_INTEGER:
+      mark_reg_unknown(r0);
+      break;
+    case RET_VOID:
+      mark_reg_not_init(r0);
+      break;
+    case RET_PTR_TO_MAP_VALUE_OR_NULL:
+      mark_reg_known(r0, 0);
+      r0.type = PTR_TO_MAP_VALUE | PTR_MAYBE_NULL;
+      r0.map_ptr = meta_map;
+      r0.id = new_id();
+      break;
+    case RET_PTR_TO_RINGBUF_MEM_OR_NULL:
+      mark_reg_known(r0, 0);
+      r0.type = PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL;
+      r0.mem_size = static_cast<uint32_t>(alloc_size);
+      r0.ref_obj_id = acquire_reference(insn_idx);
+      r0.id = r0.ref_obj_id;
+      break;
+  }
+  return true;
+}
+
+// ---- kfuncs --------------------------------------------------------------------------------
+
+bool verifier_env::check_kfunc_call(const insn& i) {
+  const kfunc_desc* k = rt.kfuncs().by_id(static_cast<uint32_t>(i.imm));
+  if (!k) return fail("calling kernel function is not allowed");
+  if (k->name == unresolved_weak_kfunc || k->name == core_poison_kfunc)
+    return fail("invalid func unknown#{}", 195896080);
+  if ((k->flags & KF_SLEEPABLE) && !opts.ctx.sleepable)
+    return fail("program must be sleepable to call sleepable kfunc {}", k->name);
+  if (cur.active_lock) return fail("function calls are not allowed while holding a lock");
+  const uint32_t fid = kbtf.find(k->name, BTF_KIND_FUNC);
+  const struct btf_type* ft = fid ? kbtf.type(fid) : nullptr;
+  const struct btf_type* proto = ft ? kbtf.type(ft->type) : nullptr;
+  if (!proto || !btf_is_func_proto(proto))
+    return fail("kernel function {} has no BTF prototype", k->name);
+  const uint16_t nargs = btf_vlen(proto);
+  const struct btf_param* params = btf_params(proto);
+  bpf_reg_state* r = regs();
+  uint32_t release_ref = 0;
+  struct pending_cb {
+    int subprog;
+    uint32_t proto;
+  };
+  std::vector<pending_cb> cbs;
+  for (uint16_t a = 0; a < nargs && a < 5; ++a) {
+    const int regno = BPF_REG_1 + a;
+    if (!check_reg_read(regno)) return false;
+    const bpf_reg_state& reg = r[regno];
+    const uint32_t tid = kbtf.skip_mods_and_typedefs(params[a].type);
+    const struct btf_type* t = kbtf.type(tid);
+    const std::string_view pname = kbtf.str(params[a].name_off);
+    if (!t || !btf_is_ptr(t)) {  // a scalar argument
+      if (base_type(reg.type) != SCALAR_VALUE)
+        return fail("R{} is not a scalar", regno);
+      continue;
+    }
+    const bool nullable = pname.ends_with("__nullable");
+    if (base_type(reg.type) == SCALAR_VALUE && tnum_equals_const(reg.var_off, 0)) {
+      if (nullable) continue;
+      return fail("Possibly NULL pointer passed to trusted arg{}", a);
+    }
+    const uint32_t pt = kbtf.skip_mods_and_typedefs(t->type);
+    const struct btf_type* p = kbtf.type(pt);
+    if (p && btf_is_func_proto(p)) {  // a callback
+      if (base_type(reg.type) != PTR_TO_FUNC) return fail("arg#{} expected pointer to func", a);
+      cbs.push_back({static_cast<int>(reg.subprogno), pt});
+      continue;
+    }
+    if (reg.type & PTR_MAYBE_NULL) {
+      if (!nullable) return fail("Possibly NULL pointer passed to trusted arg{}", a);
+    }
+    if (base_type(reg.type) == PTR_TO_BTF_ID) {
+      if (!p || kbtf.name(pt) != kbtf.name(reg.btf_id))
+        return fail("kernel function {} args#{} expected pointer to STRUCT {} but R{} has a pointer to STRUCT {}",
+                    k->name, a, p ? kbtf.name(pt) : "?", regno, kbtf.name(reg.btf_id));
+      if ((k->flags & KF_TRUSTED_ARGS) && (reg.type & PTR_UNTRUSTED))
+        return fail("R{} must be referenced or trusted", regno);
+      if (reg.off) return fail("R{} must have zero offset when passed to kernel function", regno);
+      if (k->flags & KF_RELEASE) release_ref = reg.ref_obj_id;
+      continue;
+    }
+    // memory of the pointee's size (a struct of scalars, a scalar), or of an __sz argument
+    uint64_t size = 0;
+    if (a + 1 < nargs && kbtf.str(params[a + 1].name_off).ends_with("__sz")) {
+      const bpf_reg_state& s = r[regno + 1];
+      if (base_type(s.type) != SCALAR_VALUE) return fail("R{} is not a scalar", regno + 1);
+      size = s.umax_value;
+    } else {
+      auto sz = kbtf.size_of(pt);
+      if (!sz) return fail("arg#{} pointer type {} must point to scalar, or struct with scalar", a, kbtf.name(pt));
+      size = *sz;
+    }
+    if (!check_helper_mem_access(regno, size, size, BPF_READ, false)) return false;
+    if (!check_helper_mem_access(regno, size, size, BPF_WRITE, false)) return false;
+  }
+  if (k->flags & KF_RELEASE) {
+    if (!release_ref || !release_reference(release_ref))
+      return fail("release kernel function {} expects refcounted PTR_TO_BTF_ID", k->name);
+  }
+  for (const pending_cb& cb : cbs) {
+    const struct btf_type* cp = kbtf.type(cb.proto);
+    std::array<bpf_reg_state, 5> args;
+    for (auto& a : args) mark_reg_not_init(a);
+    const struct btf_param* cparams = btf_params(cp);
+    for (uint16_t a = 0; a < btf_vlen(cp) && a < 5; ++a) {
+      const uint32_t at = kbtf.skip_mods_and_typedefs(cparams[a].type);
+      const struct btf_type* t = kbtf.type(at);
+      mark_reg_known(args[a], 0);
+      if (t && btf_is_ptr(t)) {
+        const uint32_t pt = kbtf.skip_mods_and_typedefs(t->type);
+        const struct btf_type* p = kbtf.type(pt);
+        if (p && (btf_is_struct(p) || btf_is_union(p))) {
+          args[a].type = PTR_TO_BTF_ID | PTR_TRUSTED;
+          args[a].btf_id = pt;
+          continue;
+        }
+      }
+      mark_reg_unknown(args[a]);
+      if (auto sz = kbtf.size_of(at); sz && *sz < 8) coerce_reg_to_size(args[a], static_cast<int>(*sz));
+    }
+    if (!verify_callback(cb.subprog, args, INT64_MIN, INT64_MAX)) return false;
+  }
+  clobber_caller_saved(*this);
+  bpf_reg_state& r0 = regs()[BPF_REG_0];
+  const uint32_t rt_id = kbtf.skip_mods_and_typedefs(proto->type);
+  const struct btf_type* rtt = kbtf.type(rt_id);
+  if (!rt_id) {
+    mark_reg_not_init(r0);
+  } else if (rtt && btf_is_ptr(rtt)) {
+    const uint32_t pt = kbtf.skip_mods_and_typedefs(rtt->type);
+    mark_reg_known(r0, 0);
+    r0.type = PTR_TO_BTF_ID | PTR_TRUSTED;
+    r0.btf_id = pt;
+    if (k->flags & KF_RET_NULL) {
+      r0.type |= PTR_MAYBE_NULL;
+      r0.id = new_id();
+    }
+    if (k->flags & KF_ACQUIRE) {
+      r0.ref_obj_id = acquire_reference(insn_idx);
+      if (!r0.id) r0.id = r0.ref_obj_id;
+    }
+  } else {
+    mark_reg_unknown(r0);
+    if (auto sz = kbtf.size_of(rt_id); sz && *sz < 8) coerce_reg_to_size(r0, static_cast<int>(*sz));
+  }
+  return true;
+}
+
+// ---- bpf-to-bpf calls and exit ---------------------------------------------------------------
+
+bool verifier_env::check_subprog_call(const insn& i) {
+  if (cur.curframe + 1 >= max_call_frames)
+    return fail("the call stack of {} frames is too deep !", cur.curframe + 2);
+  if (cur.active_lock) return fail("function calls are not allowed while holding a lock");
+  const int target = insn_idx + i.imm + 1;
+  auto f = std::make_unique<func_state>();
+  for (auto& r : f->regs) mark_reg_not_init(r);
+  for (int k = BPF_REG_1; k <= BPF_REG_5; ++k) f->regs[k] = regs()[k];
+  f->frameno = cur.curframe + 1;
+  f->callsite = insn_idx;
+  f->subprogno = static_cast<uint32_t>(subprog_of(target));
+  bpf_reg_state& fp = f->regs[BPF_REG_10];
+  mark_reg_known(fp, 0);
+  fp.type = PTR_TO_STACK;
+  fp.frameno = f->frameno;
+  clobber_caller_saved(*this);
+  cur.frame[f->frameno] = std::move(f);
+  ++cur.curframe;
+  prev_insn_idx = insn_idx;
+  insn_idx = target;
+  return true;
+}
+
+// BPF_EXIT: from a subprogram back to its caller (prepare_func_exit), from a callback to the end
+// of its path, from the main program to the end of the path (check_return_code and leaks).
+bool verifier_env::check_exit() {
+  func_state& f = frame();
+  const bool void_ret = cur.curframe == 0 && !f.in_callback && returns_void();
+  if (!void_ret && !check_reg_read(BPF_REG_0)) return false;
+  const bpf_reg_state r0 = regs()[BPF_REG_0];
+  if (cur.active_lock) return fail("bpf_spin_unlock is missing");
+  if (cur.curframe == 0 || f.in_callback) {
+    if (f.in_callback) {
+      if (base_type(r0.type) != SCALAR_VALUE) return fail("R0 not a scalar value");
+      if (r0.smin_value < f.callback_ret_min || r0.smax_value > f.callback_ret_max)
+        return fail("At callback return the register R0 has smin={} smax={} should have been in [{}, {}]",
+                    r0.smin_value, r0.smax_value, f.callback_ret_min, f.callback_ret_max);
+    }
+    if (cur.curframe == 0 && !cur.refs.empty())
+      return fail("Unreleased reference id={} alloc_insn={}", cur.refs.front().id, cur.refs.front().insn_idx);
+    insn_idx = -1;  // this path is done
+    return true;
+  }
+  // back to the caller: its r0 is the callee's; its r1-r5 were clobbered at the call
+  const int callsite = f.callsite;
+  if (base_type(r0.type) == PTR_TO_STACK && r0.frameno == cur.curframe)
+    return fail("cannot return stack pointer to the caller frame");
+  cur.frame[cur.curframe].reset();
+  --cur.curframe;
+  regs()[BPF_REG_0] = r0;
+  prev_insn_idx = insn_idx;
+  insn_idx = callsite + 1;
+  return true;
+}
+
+}  // namespace mmbpf::bpf::verifier

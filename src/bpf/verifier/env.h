@@ -1,0 +1,138 @@
+// The verifier's working state for one program (struct bpf_verifier_env), shared by its
+// parts: the main loop and pruning (verifier.cpp), memory access (mem_access.cpp), calls
+// (calls.cpp) and the log (log.cpp). Internal to src/bpf/verifier/.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpf/insn.h"
+#include "bpf/prog.h"
+#include "bpf/verifier/state.h"
+#include "bpf/verifier/verifier.h"
+
+namespace mmbpf::bpf {
+class btf_handle;
+class runtime;
+}  // namespace mmbpf::bpf
+
+namespace mmbpf::bpf::verifier {
+
+enum bpf_access_type { BPF_READ = 1, BPF_WRITE = 2 };
+
+// A path waiting to be explored (struct bpf_verifier_stack_elem).
+struct pending_path {
+  verifier_state st;
+  int insn_idx = 0;
+  int prev_insn_idx = 0;
+};
+
+class verifier_env {
+ public:
+  verifier_env(const bpf_prog& prog, const verify_opts& opts);
+  verify_result run();
+
+  // ---- shared by the parts ----
+  const bpf_prog& prog;
+  const verify_opts& opts;
+  runtime& rt;
+  const btf_handle& kbtf;  // the kernel's (vmlinux) BTF
+  const std::vector<insn>& insns;
+
+  verifier_state cur;  // the path being explored
+  int insn_idx = 0;
+  int prev_insn_idx = 0;
+  std::string err;     // the rejection, once set
+  std::string log;
+  verify_stats stats;
+
+  // Sets the rejection message (the first one wins) and returns false.
+  template <class... A>
+  bool fail(const char* fmt, A&&... a);
+  bool failed() const { return !err.empty(); }
+  void log_line(const std::string& s);
+
+  bpf_reg_state* regs() { return cur.regs(); }
+  func_state& frame() { return cur.cur(); }
+
+  // ---- mem_access.cpp ----
+  // check_mem_access(): a load (t == BPF_READ, value into value_regno) or store (value from
+  // value_regno, or -1 for BPF_ST) of `size` bytes at regs[regno] + off.
+  bool check_mem_access(int regno, int off, int size, bpf_access_type t, int value_regno,
+                        bool sign_ext = false);
+  // check_helper_mem_access(): `size` bytes (bounds [min, max]) at regs[regno] are readable
+  // (t == BPF_READ) or writable, as a helper argument.
+  bool check_helper_mem_access(int regno, uint64_t min_size, uint64_t max_size,
+                               bpf_access_type t, bool zero_size_allowed);
+  bool check_stack_range_initialized(int regno, int off, int size, bool write);
+
+  // ---- calls.cpp ----
+  bool check_helper_call(const insn& i);
+  bool check_kfunc_call(const insn& i);
+  bool check_subprog_call(const insn& i);
+  bool check_exit();
+  bool returns_void() const;  // a struct_ops member whose prototype returns void
+  // Pushes a callback's frame as a call to subprogram `subprog` with the given argument
+  // registers, to be verified now (the kernel's push_callback_call, explored once per call
+  // site).
+  bool verify_callback(int subprog, const std::array<bpf_reg_state, 5>& args, int64_t ret_min,
+                       int64_t ret_max);
+
+  // ---- log.cpp ----
+  std::string reg_str(const bpf_reg_state& r) const;
+  std::string state_str(const verifier_state& st, bool only_frame = true) const;
+  std::string type_str(uint32_t type) const;
+  std::string insn_str(int idx) const;
+
+  // ---- verifier.cpp helpers used by the parts ----
+  bool check_reg_read(int regno);
+  void mark_reg_not_init(bpf_reg_state& r);
+  uint32_t new_id() { return ++id_gen_; }
+  int subprog_of(int insn_idx) const;
+  uint32_t acquire_reference(int insn_idx);
+  bool release_reference(uint32_t ref_obj_id);
+  // mark_ptr_or_null_regs(): after a null check of the register with this id, every copy
+  // becomes the pointer (is_null false) or a known zero scalar.
+  void mark_ptr_or_null_regs(verifier_state& st, uint32_t id, bool is_null);
+  const bpf_map* map_at_ld_imm64(int idx, uint64_t* value_off) const;
+
+  // Paths to explore, and states kept at prune points per instruction.
+  std::vector<pending_path> stack_;
+  std::vector<std::vector<std::unique_ptr<explored>>> explored_;
+  std::vector<bool> prune_point_;
+  std::vector<uint32_t> subprog_stack_depth_;  // bytes, per subprogram
+  uint32_t id_gen_ = 0;
+  int callback_depth_ = 0;
+
+ private:
+  bool check_cfg();
+  bool do_check();
+  bool do_check_insn(bool& do_print_state);
+  bool check_alu_op(const insn& i);
+  bool check_cond_jmp_op(const insn& i, int& next);
+  bool check_ld_imm(const insn& i);
+  bool check_ptr_alu(const insn& i, bpf_reg_state& dst, const bpf_reg_state& ptr,
+                     const bpf_reg_state& off_reg);
+  bool is_state_visited(int idx);
+  bool states_equal(const verifier_state& old, const verifier_state& cur) const;
+  bool regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur) const;
+  void update_branch_counts(explored* e);
+  bool push_stack(int insn_idx, int prev_insn_idx, const verifier_state& st);
+  bool pop_stack();
+  void init_entry_state();
+};
+
+template <class... A>
+bool verifier_env::fail(const char* fmt, A&&... a) {
+  if (err.empty()) err = fmt::format(fmt::runtime(fmt), std::forward<A>(a)...);
+  return false;
+}
+
+}  // namespace mmbpf::bpf::verifier

@@ -1,0 +1,713 @@
+// The verifier's main loop (kernel/bpf/verifier.c do_check and friends): the CFG check, the
+// depth-first exploration of paths with a stack of pending branches, state pruning against
+// fully explored states at prune points, loop detection, and the ALU, jump and ld_imm64
+// instructions. Memory access, calls and the log are in their own files (env.h).
+#include "bpf/verifier/verifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "bpf/btf_handle.h"
+#include "bpf/map.h"
+#include "bpf/memory.h"
+#include "bpf/runtime.h"
+#include "bpf/verifier/env.h"
+#include "bpf/verifier/scalar.h"
+#include "bpf/vmlinux_btf.h"
+
+namespace mmbpf::bpf::verifier {
+
+namespace {
+constexpr size_t max_states_per_insn = 64;  // beyond this, a prune point keeps no new state
+}
+
+verifier_env::verifier_env(const bpf_prog& p, const verify_opts& o)
+    : prog(p), opts(o), rt(*p.rt), kbtf(vmlinux_btf()), insns(p.insns) {}
+
+void verifier_env::log_line(const std::string& s) {
+  if (opts.log_level) {
+    log += s;
+    log += '\n';
+  }
+}
+
+void verifier_env::mark_reg_not_init(bpf_reg_state& r) {
+  r = bpf_reg_state{};
+  r.type = NOT_INIT;
+}
+
+bool verifier_env::check_reg_read(int regno) {
+  if (regs()[regno].type == NOT_INIT) return fail("R{} !read_ok", regno);
+  return true;
+}
+
+bool verifier_env::returns_void() const {
+  if (opts.ctx.k != prog_context::kind::struct_ops) return false;
+  const struct btf_type* proto = kbtf.type(opts.ctx.func_proto_id);
+  return proto && proto->type == 0;
+}
+
+int verifier_env::subprog_of(int idx) const {
+  const auto& s = prog.subprog_starts;
+  auto it = std::upper_bound(s.begin(), s.end(), static_cast<uint32_t>(idx));
+  return static_cast<int>(it - s.begin()) - 1;
+}
+
+uint32_t verifier_env::acquire_reference(int idx) {
+  const uint32_t id = new_id();
+  cur.refs.push_back({id, idx});
+  return id;
+}
+
+bool verifier_env::release_reference(uint32_t ref_obj_id) {
+  auto it = std::find_if(cur.refs.begin(), cur.refs.end(),
+                         [&](const ref_state& r) { return r.id == ref_obj_id; });
+  if (it == cur.refs.end()) return false;
+  cur.refs.erase(it);
+  // every copy of the released pointer becomes unusable
+  for (uint32_t f = 0; f <= cur.curframe; ++f) {
+    for (auto& r : cur.frame[f]->regs)
+      if (r.ref_obj_id == ref_obj_id) mark_reg_unknown(r);
+    for (auto& s : cur.frame[f]->stack)
+      if (s.slot_type[0] == STACK_SPILL && s.spilled_ptr.ref_obj_id == ref_obj_id) {
+        s.slot_type.fill(STACK_MISC);
+        s.spilled_ptr = bpf_reg_state{};
+      }
+  }
+  return true;
+}
+
+void verifier_env::mark_ptr_or_null_regs(verifier_state& st, uint32_t id, bool is_null) {
+  auto fix = [&](bpf_reg_state& r) {
+    if (r.id != id || !(r.type & PTR_MAYBE_NULL)) return;
+    if (is_null) {
+      const uint32_t ref = r.ref_obj_id;
+      mark_reg_known(r, 0);
+      (void)ref;
+    } else {
+      r.type &= ~PTR_MAYBE_NULL;
+    }
+  };
+  for (uint32_t f = 0; f <= st.curframe; ++f) {
+    for (auto& r : st.frame[f]->regs) fix(r);
+    for (auto& s : st.frame[f]->stack)
+      if (s.slot_type[0] == STACK_SPILL) fix(s.spilled_ptr);
+  }
+  if (is_null) {  // a null reference needs no release
+    auto it = std::find_if(st.refs.begin(), st.refs.end(), [&](const ref_state& r) { return r.id == id; });
+    if (it != st.refs.end()) st.refs.erase(it);
+  }
+}
+
+// The map an ld_imm64 at idx loads (BPF_PSEUDO_MAP_*), and for a direct value load the offset
+// into the value. The loaded form keeps the pseudo source; the translated one the address.
+const bpf_map* verifier_env::map_at_ld_imm64(int idx, uint64_t* value_off) const {
+  const insn& x = prog.xlated[idx];
+  const uint64_t addr = static_cast<uint32_t>(x.imm) | (uint64_t{static_cast<uint32_t>(prog.xlated[idx + 1].imm)} << 32);
+  const uint8_t src = insns[idx].src_reg;
+  if (src == BPF_PSEUDO_MAP_FD || src == BPF_PSEUDO_MAP_IDX) return reinterpret_cast<const bpf_map*>(addr);
+  const mem_region* r = rt.regions().find(addr);
+  if (!r || !r->owner) return nullptr;
+  if (value_off) *value_off = addr - r->start;
+  return static_cast<const bpf_map*>(r->owner);
+}
+
+// ---- the CFG: every instruction reachable (check_cfg) ------------------------------------
+
+bool verifier_env::check_cfg() {
+  const int n = static_cast<int>(insns.size());
+  std::vector<uint8_t> seen(n);
+  prune_point_.assign(n, false);
+  std::vector<int> work{0};
+  auto visit = [&](int t) {
+    if (t < 0 || t >= n) return;
+    if (!seen[t]) {
+      seen[t] = 1;
+      work.push_back(t);
+    }
+  };
+  seen[0] = 1;
+  while (!work.empty()) {
+    const int i = work.back();
+    work.pop_back();
+    const insn& x = insns[i];
+    const uint8_t c = cls(x.code);
+    if (is_ld_imm64(x)) {
+      seen[i + 1] = 1;
+      if (x.src_reg == BPF_PSEUDO_FUNC) {  // a callback's body
+        const int t = i + x.imm + 1;
+        prune_point_[t] = true;
+        visit(t);
+      }
+      visit(i + 2);
+      continue;
+    }
+    if (c != BPF_JMP && c != BPF_JMP32) {
+      visit(i + 1);
+      continue;
+    }
+    const uint8_t o = op(x.code);
+    if (o == BPF_EXIT) continue;
+    if (o == BPF_CALL) {
+      if (x.src_reg == BPF_PSEUDO_CALL) {
+        const int t = i + x.imm + 1;
+        prune_point_[t] = true;
+        visit(t);
+      }
+      prune_point_[std::min(i + 1, n - 1)] = true;
+      visit(i + 1);
+      continue;
+    }
+    if (o == BPF_JA) {
+      const int t = i + 1 + (c == BPF_JMP32 ? x.imm : x.off);
+      prune_point_[t] = true;
+      visit(t);
+      continue;
+    }
+    const int t = i + 1 + x.off;
+    prune_point_[t] = true;
+    prune_point_[i + 1] = true;
+    visit(i + 1);
+    visit(t);
+  }
+  for (int i = 0; i < n; ++i)
+    if (!seen[i]) return fail("unreachable insn {}", i);
+  return true;
+}
+
+// ---- entry --------------------------------------------------------------------------------
+
+void verifier_env::init_entry_state() {
+  cur = verifier_state{};
+  cur.frame[0] = std::make_unique<func_state>();
+  func_state& f = *cur.frame[0];
+  for (auto& r : f.regs) mark_reg_not_init(r);
+  bpf_reg_state& fp = f.regs[BPF_REG_10];
+  fp.type = PTR_TO_STACK;
+  fp.var_off = tnum_const(0);
+  fp.smin_value = fp.smax_value = 0;
+  fp.umin_value = fp.umax_value = 0;
+  fp.s32_min_value = fp.s32_max_value = 0;
+  fp.u32_min_value = fp.u32_max_value = 0;
+  bpf_reg_state& r1 = f.regs[BPF_REG_1];
+  mark_reg_known(r1, 0);
+  r1.type = PTR_TO_CTX;
+  if (opts.ctx.k == prog_context::kind::mem) {
+    r1.mem_size = opts.ctx.mem_size;
+    mark_reg_known(f.regs[BPF_REG_2], opts.ctx.mem_size);
+  }
+}
+
+// ---- pruning ------------------------------------------------------------------------------
+
+bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur) const {
+  if (rold.type == NOT_INIT) return true;
+  if (rcur.type == NOT_INIT) return false;
+  if (rold.type != rcur.type) return false;
+  auto same_range = [&] {
+    return range_within(rold, rcur) && tnum_in(rold.var_off, rcur.var_off);
+  };
+  switch (base_type(rold.type)) {
+    case SCALAR_VALUE:
+      return same_range();
+    case PTR_TO_STACK:
+      return rold.frameno == rcur.frameno && rold.off == rcur.off && same_range();
+    case CONST_PTR_TO_MAP:
+      return rold.map_ptr == rcur.map_ptr;
+    case PTR_TO_MAP_VALUE:
+    case PTR_TO_MAP_KEY:
+      return rold.map_ptr == rcur.map_ptr && rold.off == rcur.off && same_range() &&
+             (rold.id == 0) == (rcur.id == 0) && (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+    case PTR_TO_MEM:
+      return rold.mem_size == rcur.mem_size && rold.off == rcur.off && same_range() &&
+             (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+    case PTR_TO_BTF_ID:
+      return rold.btf_id == rcur.btf_id && rold.off == rcur.off && same_range() &&
+             (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+    case PTR_TO_CTX:
+      return rold.off == rcur.off && same_range();
+    case PTR_TO_FUNC:
+      return rold.subprogno == rcur.subprogno;
+    default:
+      return false;
+  }
+}
+
+// Whether every path from `old` being safe implies the same for `cur` (states_equal). Ids of
+// maybe-null pointers and references only need the same shape here; the references held must
+// be as many (the kernel maps ids pairwise).
+bool verifier_env::states_equal(const verifier_state& old, const verifier_state& c) const {
+  if (old.curframe != c.curframe || old.refs.size() != c.refs.size() ||
+      old.active_lock != c.active_lock || old.active_rcu_lock != c.active_rcu_lock)
+    return false;
+  for (uint32_t f = 0; f <= old.curframe; ++f) {
+    const func_state& fo = *old.frame[f];
+    const func_state& fc = *c.frame[f];
+    if (fo.callsite != fc.callsite || fo.in_callback != fc.in_callback) return false;
+    for (int r = 0; r < max_reg; ++r)
+      if (!regsafe(fo.regs[r], fc.regs[r])) return false;
+    for (int k = 0; k < nr_stack_slots; ++k) {
+      const stack_slot& so = fo.stack[k];
+      const stack_slot& sc = fc.stack[k];
+      if (so.slot_type[0] == STACK_SPILL) {
+        if (sc.slot_type[0] != STACK_SPILL || !regsafe(so.spilled_ptr, sc.spilled_ptr)) return false;
+        continue;
+      }
+      for (int b = 0; b < 8; ++b) {
+        const uint8_t o = so.slot_type[b], t = sc.slot_type[b];
+        if (o == STACK_INVALID) continue;  // privileged: an unwritten byte reads as unknown
+        if (o == STACK_ZERO && t != STACK_ZERO) return false;
+        if (o == STACK_MISC && t == STACK_SPILL && base_type(sc.spilled_ptr.type) != SCALAR_VALUE)
+          return false;  // a pointer where old saw data: old never used it as a pointer, fine,
+                         // but a later fill would differ in type; keep it strict
+        if (o == STACK_MISC && t == STACK_INVALID) continue;
+      }
+    }
+  }
+  return true;
+}
+
+void verifier_env::update_branch_counts(explored* e) {
+  while (e) {
+    if (--e->branches) break;
+    e = e->parent;
+  }
+}
+
+// is_state_visited(): prune when a fully explored state here covers the current one; detect a
+// loop that comes back to a state it already was in; else remember this state.
+bool verifier_env::is_state_visited(int idx) {
+  auto& list = explored_[idx];
+  for (auto& e : list) {
+    if (e->branches) {
+      // on a path still being explored: the same state again on this path is a loop that
+      // makes no progress
+      bool ancestor = false;
+      for (explored* p = cur.parent; p; p = p->parent)
+        if (p == e.get()) {
+          ancestor = true;
+          break;
+        }
+      if (ancestor && states_equal(e->st, cur) && states_equal(cur, e->st))
+        return fail("infinite loop detected at insn {}", idx);
+      continue;
+    }
+    if (states_equal(e->st, cur)) {
+      if (opts.log_level) log_line(fmt::format("{}: safe", idx));
+      return true;
+    }
+  }
+  if (list.size() >= max_states_per_insn) return false;
+  auto e = std::make_unique<explored>();
+  e->st = cur;
+  e->st.parent = nullptr;
+  e->insn_idx = idx;
+  e->branches = 1;
+  e->parent = cur.parent;
+  cur.parent = e.get();
+  list.push_back(std::move(e));
+  ++stats.total_states;
+  stats.max_states_per_insn = std::max<uint32_t>(stats.max_states_per_insn, static_cast<uint32_t>(list.size()));
+  stats.peak_states = std::max(stats.peak_states, stats.total_states);
+  return false;
+}
+
+bool verifier_env::push_stack(int idx, int prev, const verifier_state& st) {
+  if (stack_.size() > 8192) return fail("The sequence of {} jumps is too complex.", stack_.size());
+  stack_.push_back({st, idx, prev});
+  for (explored* p = st.parent; p; p = p->parent) {  // one more path below each ancestor
+    ++p->branches;
+    break;
+  }
+  return true;
+}
+
+// Ends the current path (exit or pruned) and takes the next pending one; false when none.
+bool verifier_env::pop_stack() {
+  update_branch_counts(cur.parent);
+  if (stack_.empty()) return false;
+  pending_path p = std::move(stack_.back());
+  stack_.pop_back();
+  cur = std::move(p.st);
+  insn_idx = p.insn_idx;
+  prev_insn_idx = p.prev_insn_idx;
+  if (opts.log_level) log_line(fmt::format("from {} to {}: {}", prev_insn_idx, insn_idx, state_str(cur)));
+  return true;
+}
+
+// ---- ALU ----------------------------------------------------------------------------------
+
+// adjust_ptr_min_max_vals(): pointer +/- scalar.
+bool verifier_env::check_ptr_alu(const insn& i, bpf_reg_state& dst, const bpf_reg_state& ptr,
+                                 const bpf_reg_state& off_reg) {
+  const uint8_t o = op(i.code);
+  const int dregno = i.dst_reg;
+  if (cls(i.code) == BPF_ALU)
+    return fail("R{} 32-bit pointer arithmetic prohibited", dregno);
+  if (ptr.type & PTR_MAYBE_NULL)
+    return fail("R{} pointer arithmetic on {} prohibited, null-check it first", dregno, type_str(ptr.type));
+  switch (base_type(ptr.type)) {
+    case CONST_PTR_TO_MAP:
+    case PTR_TO_FUNC:
+      return fail("R{} pointer arithmetic on {} prohibited", dregno, type_str(ptr.type));
+    default:
+      break;
+  }
+  if (o != BPF_ADD && o != BPF_SUB)
+    return fail("R{} bitwise operator {} on pointer prohibited", dregno,
+                o == BPF_AND ? "&=" : o == BPF_OR ? "|=" : o == BPF_XOR ? "^=" : "op");
+  const bool known = tnum_is_const(off_reg.var_off);
+  const auto imm = static_cast<int64_t>(off_reg.var_off.value);
+  bpf_reg_state res = ptr;
+  if (known) {
+    const int64_t newoff = o == BPF_ADD ? int64_t{ptr.off} + imm : int64_t{ptr.off} - imm;
+    if (newoff < -(int64_t{1} << 29) || newoff > (int64_t{1} << 29))
+      return fail("R{} pointer offset {} is not allowed", dregno, newoff);
+    res.off = static_cast<int32_t>(newoff);
+  } else {
+    // allowed on every pointer kind left; ctx and BTF accesses require a constant offset
+    bpf_reg_state v;
+    mark_reg_unknown(v);
+    v.var_off = ptr.var_off;
+    v.smin_value = ptr.smin_value, v.smax_value = ptr.smax_value;
+    v.umin_value = ptr.umin_value, v.umax_value = ptr.umax_value;
+    v.s32_min_value = ptr.s32_min_value, v.s32_max_value = ptr.s32_max_value;
+    v.u32_min_value = ptr.u32_min_value, v.u32_max_value = ptr.u32_max_value;
+    scalar_alu(v, off_reg, o, false, 0);
+    res.var_off = v.var_off;
+    res.smin_value = v.smin_value, res.smax_value = v.smax_value;
+    res.umin_value = v.umin_value, res.umax_value = v.umax_value;
+    res.s32_min_value = v.s32_min_value, res.s32_max_value = v.s32_max_value;
+    res.u32_min_value = v.u32_min_value, res.u32_max_value = v.u32_max_value;
+  }
+  dst = res;
+  return true;
+}
+
+bool verifier_env::check_alu_op(const insn& i) {
+  const uint8_t o = op(i.code);
+  const bool alu32 = cls(i.code) == BPF_ALU;
+  const bool use_src = src_bit(i.code) == BPF_X;
+  bpf_reg_state* r = regs();
+  if (i.dst_reg == BPF_REG_10 && o != BPF_END && o != BPF_NEG) {
+    // writes to r10 are refused below; reads happen through other ops
+  }
+  if (o == BPF_END || o == BPF_NEG) {
+    if (!check_reg_read(i.dst_reg)) return false;
+    if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+    if (base_type(r[i.dst_reg].type) != SCALAR_VALUE)
+      return fail("R{} pointer arithmetic prohibited", i.dst_reg);
+    if (o == BPF_NEG) {
+      bpf_reg_state zero;
+      mark_reg_known(zero, 0);
+      scalar_alu(r[i.dst_reg], zero, BPF_NEG, alu32, 0);
+    } else {
+      scalar_end(r[i.dst_reg], src_bit(i.code) == BPF_TO_BE, !alu32, i.imm);
+    }
+    return true;
+  }
+  if (use_src && !check_reg_read(i.src_reg)) return false;
+  if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+  bpf_reg_state src;
+  if (use_src) {
+    src = r[i.src_reg];
+  } else {
+    mark_reg_known(src, static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+  }
+  bpf_reg_state& dst = r[i.dst_reg];
+  if (o == BPF_MOV) {
+    if (use_src && base_type(src.type) != SCALAR_VALUE) {
+      if (alu32 || i.off) {  // a partial copy of a pointer: privileged makes it a scalar
+        mark_reg_unknown(dst);
+        if (alu32) coerce_reg_to_size(dst, 4);
+        return true;
+      }
+      dst = src;
+      return true;
+    }
+    if (!use_src) {
+      mark_reg_unknown(dst);  // nothing of the old value survives (precision included)
+      mark_reg_known(dst, alu32 ? static_cast<uint32_t>(i.imm) : static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+      return true;
+    }
+    scalar_mov(dst, src, alu32, i.off);
+    return true;
+  }
+  if (!check_reg_read(i.dst_reg)) return false;
+  const bool dptr = base_type(dst.type) != SCALAR_VALUE;
+  const bool sptr = base_type(src.type) != SCALAR_VALUE;
+  if (dptr && sptr) {
+    if (o == BPF_SUB && !alu32 && base_type(dst.type) == base_type(src.type)) {
+      mark_reg_unknown(dst);  // pointer - pointer: a scalar (privileged)
+      return true;
+    }
+    return fail("R{} pointer {} pointer prohibited", i.dst_reg, o == BPF_SUB ? "-=" : "+=");
+  }
+  if (dptr) return check_ptr_alu(i, dst, dst, src);
+  if (sptr) {
+    if (o == BPF_SUB) return fail("R{} tried to subtract pointer from scalar", i.dst_reg);
+    if (o == BPF_ADD && !alu32) {
+      bpf_reg_state ptr = src;
+      return check_ptr_alu(i, dst, ptr, bpf_reg_state(dst));
+    }
+    return fail("R{} pointer arithmetic on {} prohibited", i.src_reg, type_str(src.type));
+  }
+  if (!use_src && (o == BPF_LSH || o == BPF_RSH || o == BPF_ARSH) &&
+      static_cast<uint32_t>(i.imm) >= (alu32 ? 32u : 64u))
+    return fail("invalid shift {}", i.imm);
+  scalar_alu(dst, src, o, alu32, i.off);
+  return true;
+}
+
+// ---- jumps --------------------------------------------------------------------------------
+
+bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
+  const uint8_t o = op(i.code);
+  const bool jmp32 = cls(i.code) == BPF_JMP32;
+  const bool use_src = src_bit(i.code) == BPF_X;
+  if (!check_reg_read(i.dst_reg)) return false;
+  if (use_src && !check_reg_read(i.src_reg)) return false;
+  bpf_reg_state* r = regs();
+  bpf_reg_state a = r[i.dst_reg];
+  bpf_reg_state b;
+  if (use_src)
+    b = r[i.src_reg];
+  else
+    mark_reg_known(b, jmp32 ? static_cast<uint32_t>(i.imm) : static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+  const int target = insn_idx + 1 + i.off;
+  const bool ascalar = base_type(a.type) == SCALAR_VALUE, bscalar = base_type(b.type) == SCALAR_VALUE;
+  int taken = -1;
+  if (ascalar && bscalar) {
+    taken = is_scalar_branch_taken(a, b, o, jmp32);
+  } else if (!jmp32 && (o == BPF_JEQ || o == BPF_JNE)) {
+    // a pointer that cannot be null against zero
+    const bpf_reg_state& p = ascalar ? b : a;
+    const bpf_reg_state& z = ascalar ? a : b;
+    if (!(ascalar && bscalar) && (ascalar != bscalar) && tnum_equals_const(z.var_off, 0) &&
+        !(p.type & PTR_MAYBE_NULL))
+      taken = o == BPF_JNE ? 1 : 0;
+  }
+  if (taken == 1) {
+    next = target;
+    return true;
+  }
+  if (taken == 0) {
+    next = insn_idx + 1;
+    return true;
+  }
+  verifier_state other = cur;  // the taken branch
+  bpf_reg_state* ro = other.regs();
+  if (ascalar && bscalar) {
+    bpf_reg_state t1 = a, t2 = b, f1 = a, f2 = b;
+    reg_set_min_max(t1, t2, f1, f2, o, jmp32);
+    ro[i.dst_reg] = t1;
+    r[i.dst_reg] = f1;
+    if (use_src) {
+      ro[i.src_reg] = t2;
+      r[i.src_reg] = f2;
+    }
+  } else if (!jmp32 && (o == BPF_JEQ || o == BPF_JNE)) {
+    // null checks: `if rX == 0` / `if rX != 0` on a maybe-null pointer
+    const bool a_null_ptr = (a.type & PTR_MAYBE_NULL) && bscalar && tnum_equals_const(b.var_off, 0);
+    const bool b_null_ptr = use_src && (b.type & PTR_MAYBE_NULL) && ascalar && tnum_equals_const(a.var_off, 0);
+    const bpf_reg_state* p = a_null_ptr ? &a : b_null_ptr ? &b : nullptr;
+    if (p && p->id) {
+      const uint32_t id = p->id;
+      // JEQ: taken means null; JNE: taken means not null
+      mark_ptr_or_null_regs(other, id, o == BPF_JEQ);
+      mark_ptr_or_null_regs(cur, id, o != BPF_JEQ);
+    }
+  }
+  if (!push_stack(target, insn_idx, other)) return false;
+  next = insn_idx + 1;
+  return true;
+}
+
+bool verifier_env::check_ld_imm(const insn& i) {
+  bpf_reg_state& dst = regs()[i.dst_reg];
+  if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+  const uint64_t imm = static_cast<uint32_t>(i.imm) |
+                       (uint64_t{static_cast<uint32_t>(insns[insn_idx + 1].imm)} << 32);
+  switch (i.src_reg) {
+    case 0:
+      mark_reg_known(dst, imm);
+      return true;
+    case BPF_PSEUDO_MAP_FD:
+    case BPF_PSEUDO_MAP_IDX: {
+      mark_reg_known(dst, 0);
+      dst.type = CONST_PTR_TO_MAP;
+      dst.map_ptr = map_at_ld_imm64(insn_idx, nullptr);
+      return true;
+    }
+    case BPF_PSEUDO_MAP_VALUE:
+    case BPF_PSEUDO_MAP_IDX_VALUE: {
+      uint64_t off = 0;
+      const bpf_map* m = map_at_ld_imm64(insn_idx, &off);
+      if (!m) return fail("invalid access to map value pointer");
+      mark_reg_known(dst, 0);
+      dst.type = PTR_TO_MAP_VALUE;
+      dst.map_ptr = m;
+      dst.off = static_cast<int32_t>(off);
+      return true;
+    }
+    case BPF_PSEUDO_BTF_ID: {
+      const uint32_t id = static_cast<uint32_t>(i.imm);
+      if (const ksym_var* v = rt.kfuncs().var_by_id(id)) {
+        mark_reg_known(dst, 0);
+        dst.type = PTR_TO_MEM | MEM_RDONLY;
+        dst.mem_size = static_cast<uint32_t>(v->size);
+      } else {
+        mark_reg_unknown(dst);  // a kfunc's address (bpf_ksym_exists)
+      }
+      return true;
+    }
+    case BPF_PSEUDO_FUNC: {
+      mark_reg_known(dst, 0);
+      dst.type = PTR_TO_FUNC;
+      dst.subprogno = static_cast<uint32_t>(subprog_of(insn_idx + i.imm + 1));
+      return true;
+    }
+    default:
+      return fail("unrecognized bpf_ld_imm64 insn");
+  }
+}
+
+// ---- the loop -----------------------------------------------------------------------------
+
+bool verifier_env::do_check_insn(bool& path_done) {
+  const insn& i = insns[insn_idx];
+  const uint8_t c = cls(i.code);
+  bpf_reg_state* r = regs();
+  path_done = false;
+  int next = insn_idx + 1;
+  switch (c) {
+    case BPF_ALU:
+    case BPF_ALU64:
+      if (!check_alu_op(i)) return false;
+      break;
+    case BPF_LDX: {
+      if (!check_reg_read(i.src_reg)) return false;
+      if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+      if (!check_mem_access(i.src_reg, i.off, size_bytes(i.code), BPF_READ, i.dst_reg,
+                            mode(i.code) == BPF_MEMSX))
+        return false;
+      break;
+    }
+    case BPF_STX: {
+      if (!check_reg_read(i.src_reg) || !check_reg_read(i.dst_reg)) return false;
+      if (mode(i.code) == BPF_ATOMIC) {
+        const int size = size_bytes(i.code);
+        if (base_type(r[i.src_reg].type) != SCALAR_VALUE)
+          return fail("R{} leaks addr into mem", i.src_reg);
+        if (!check_mem_access(i.dst_reg, i.off, size, BPF_READ, -1)) return false;
+        if (!check_mem_access(i.dst_reg, i.off, size, BPF_WRITE, -1)) return false;
+        if (i.imm == BPF_CMPXCHG) {
+          if (!check_reg_read(BPF_REG_0)) return false;
+          mark_reg_unknown(r[BPF_REG_0]);
+          if (size == 4) coerce_reg_to_size(r[BPF_REG_0], 4);
+        } else if (i.imm & BPF_FETCH) {
+          mark_reg_unknown(r[i.src_reg]);
+          if (size == 4) coerce_reg_to_size(r[i.src_reg], 4);
+        }
+        break;
+      }
+      if (!check_mem_access(i.dst_reg, i.off, size_bytes(i.code), BPF_WRITE, i.src_reg)) return false;
+      break;
+    }
+    case BPF_ST: {
+      if (!check_reg_read(i.dst_reg)) return false;
+      if (!check_mem_access(i.dst_reg, i.off, size_bytes(i.code), BPF_WRITE, -1)) return false;
+      break;
+    }
+    case BPF_LD:
+      if (!is_ld_imm64(i)) return fail("unknown opcode {:02x}", i.code);
+      if (!check_ld_imm(i)) return false;
+      next = insn_idx + 2;
+      break;
+    case BPF_JMP:
+    case BPF_JMP32: {
+      const uint8_t o = op(i.code);
+      if (o == BPF_CALL) {
+        const bool ok = i.src_reg == BPF_PSEUDO_CALL        ? check_subprog_call(i)
+                        : i.src_reg == BPF_PSEUDO_KFUNC_CALL ? check_kfunc_call(i)
+                                                             : check_helper_call(i);
+        if (!ok) return false;
+        if (i.src_reg == BPF_PSEUDO_CALL) return true;  // insn_idx set to the callee
+        break;
+      }
+      if (o == BPF_EXIT) {
+        if (!check_exit()) return false;
+        // returned to a caller: insn_idx set; or the path ended
+        path_done = cur.frame[0] == nullptr || insn_idx < 0;
+        return true;
+      }
+      if (o == BPF_JA) {
+        next = insn_idx + 1 + (c == BPF_JMP32 ? i.imm : i.off);
+        break;
+      }
+      if (!check_cond_jmp_op(i, next)) return false;
+      break;
+    }
+    default:
+      return fail("unknown insn class {}", c);
+  }
+  prev_insn_idx = insn_idx;
+  insn_idx = next;
+  return true;
+}
+
+bool verifier_env::do_check() {
+  init_entry_state();
+  insn_idx = 0;
+  prev_insn_idx = 0;
+  if (opts.log_level >= 2) log_line(fmt::format("0: {}", state_str(cur)));
+  while (true) {
+    if (++stats.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS)
+      return fail("BPF program is too large. Processed {} insn", stats.insn_processed);
+    if (prune_point_[insn_idx] && is_state_visited(insn_idx)) {
+      if (!pop_stack()) return true;
+      continue;
+    }
+    if (failed()) return false;
+    const int idx = insn_idx;
+    bool path_done = false;
+    const bool ok = do_check_insn(path_done);
+    if (opts.log_level) {
+      std::string line = fmt::format("{}: {}", idx, insn_str(idx));
+      if (opts.log_level >= 2 && ok && !path_done) line += " ; " + state_str(cur);
+      log_line(line);
+    }
+    if (!ok) return false;
+    if (path_done) {
+      if (!pop_stack()) return true;
+    }
+  }
+}
+
+verify_result verifier_env::run() {
+  verify_result res;
+  explored_.resize(insns.size());
+  subprog_stack_depth_.assign(prog.subprog_starts.size(), 0);
+  bool ok = check_cfg() && do_check();
+  if (ok && failed()) ok = false;
+  if (!ok && err.empty()) err = "verification failed";
+  if (!ok) log_line(err);
+  log_line(fmt::format(
+      "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} "
+      "mark_read 0",
+      stats.insn_processed, BPF_COMPLEXITY_LIMIT_INSNS, stats.max_states_per_insn,
+      stats.total_states, stats.peak_states));
+  res.ok = ok;
+  res.error = err;
+  res.log = std::move(log);
+  res.stats = stats;
+  return res;
+}
+
+verify_result verify(const bpf_prog& prog, const verify_opts& opts) {
+  verifier_env env(prog, opts);
+  return env.run();
+}
+
+}  // namespace mmbpf::bpf::verifier

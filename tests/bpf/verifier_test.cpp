@@ -1,0 +1,207 @@
+// The verifier on small programs in the kernel's verifier-log syntax, as the kernel's
+// selftests (tools/testing/selftests/bpf/progs/verifier_*.c) write them: each case is accepted,
+// or rejected with the kernel's message.
+#include "bpf/verifier/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "bpf/assembler.h"
+#include "bpf/prog.h"
+#include "bpf/runtime.h"
+
+namespace mmbpf::bpf {
+namespace {
+
+using verifier::prog_context;
+using verifier::verify;
+using verifier::verify_opts;
+using verifier::verify_result;
+
+struct vcase {
+  runtime rt;
+  std::unique_ptr<bpf_prog> prog;
+  verify_result res;
+};
+
+// Assembles and verifies `text` with a flat 64-byte context (r1 = ctx, r2 = 64). Maps named
+// in the text as map_fd[N] must be created first in `rt` (see with_map).
+verify_result check(runtime& rt, const std::string& text, int log_level = 1) {
+  auto insns = assemble(text);
+  EXPECT_TRUE(insns.ok()) << (insns.ok() ? "" : insns.err().msg);
+  if (!insns.ok()) return {};
+  auto p = bpf_prog::load(rt, *insns);
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.err().msg);
+  if (!p.ok()) return {};
+  verify_opts o;
+  o.ctx.k = prog_context::kind::mem;
+  o.ctx.mem_size = 64;
+  o.log_level = log_level;
+  return verify(**p, o);
+}
+
+void accept(const std::string& text) {
+  runtime rt;
+  const verify_result r = check(rt, text);
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+}
+
+void reject(const std::string& text, const std::string& msg) {
+  runtime rt;
+  const verify_result r = check(rt, text);
+  EXPECT_FALSE(r.ok) << r.log;
+  EXPECT_EQ(r.error, msg) << r.log;
+}
+
+TEST(Verifier, ReturnsAConstant) { accept("r0 = 0\nexit\n"); }
+
+TEST(Verifier, UninitializedR0AtExit) { reject("exit\n", "R0 !read_ok"); }
+
+TEST(Verifier, UninitializedRegisterRead) { reject("r0 = r3\nexit\n", "R3 !read_ok"); }
+
+TEST(Verifier, ScalarIsNotAPointer) {
+  reject("r2 = 5\nr0 = *(u64 *)(r2 +0)\nexit\n", "R2 invalid mem access 'scalar'");
+}
+
+TEST(Verifier, StackSpillAndFill) {
+  accept(
+      "r2 = r1\n"
+      "*(u64 *)(r10 -8) = r2\n"
+      "r3 = *(u64 *)(r10 -8)\n"
+      "r0 = *(u32 *)(r3 +0)\n"  // the filled register is still the context
+      "exit\n");
+}
+
+TEST(Verifier, StackOutOfBounds) {
+  reject("r0 = 0\n*(u64 *)(r10 -520) = r0\nexit\n", "invalid write to stack off=-520 size=8");
+  reject("r0 = 0\n*(u64 *)(r10 +0) = r0\nexit\n", "invalid write to stack off=0 size=8");
+}
+
+TEST(Verifier, ContextBounds) {
+  accept("r0 = *(u64 *)(r1 +56)\nexit\n");
+  reject("r0 = *(u64 *)(r1 +60)\nexit\n", "invalid bpf_context access off=60 size=8");
+}
+
+TEST(Verifier, UnreachableInstruction) { reject("r0 = 0\nexit\nr0 = 1\nexit\n", "unreachable insn 2"); }
+
+// An array map of one 64-byte value, as map_fd[fd] in the text.
+int with_map(runtime& rt, uint32_t value_size = 64) {
+  map_attr a;
+  a.map_type = BPF_MAP_TYPE_ARRAY;
+  a.key_size = 4;
+  a.value_size = value_size;
+  a.max_entries = 1;
+  a.name = "arr";
+  auto fd = rt.create_map(a);
+  EXPECT_TRUE(fd.ok());
+  return fd.ok() ? *fd : -1;
+}
+
+std::string lookup(int fd) {
+  return fmt::format(
+      "r6 = r1\n"
+      "r1 = 0\n"
+      "*(u32 *)(r10 -4) = r1\n"
+      "r2 = r10\n"
+      "r2 += -4\n"
+      "r1 = map_fd[{}]\n"
+      "call bpf_map_lookup_elem#1\n",
+      fd);
+}
+
+TEST(Verifier, MapValueNeedsANullCheck) {
+  runtime rt;
+  const int fd = with_map(rt);
+  verify_result r = check(rt, lookup(fd) + "r0 = *(u64 *)(r0 +0)\nexit\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "R0 invalid mem access 'map_value_or_null'") << r.log;
+  r = check(rt, lookup(fd) + "if r0 == 0 goto +1\nr0 = *(u64 *)(r0 +0)\nr0 = 0\nexit\n");
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+}
+
+TEST(Verifier, NullCheckAppliesToCopies) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const verify_result r = check(rt, lookup(fd) +
+                                        "r7 = r0\n"
+                                        "if r0 == 0 goto +2\n"
+                                        "r0 = *(u64 *)(r7 +8)\n"  // the copy is checked too
+                                        "exit\n"
+                                        "r0 = 0\n"
+                                        "exit\n");
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+}
+
+TEST(Verifier, BranchesBoundAVariableOffset) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const std::string body = lookup(fd) +
+                           "if r0 == 0 goto +6\n"
+                           "r3 = *(u64 *)(r6 +0)\n"
+                           "if r3 > {} goto +4\n"
+                           "r0 += r3\n"
+                           "r0 = *(u64 *)(r0 +0)\n"
+                           "r0 = 0\n"
+                           "exit\n"
+                           "r0 = 0\n"
+                           "exit\n";
+  verify_result r = check(rt, fmt::format(fmt::runtime(body), 56));
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+  r = check(rt, fmt::format(fmt::runtime(body), 57));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "R0 max value is outside of the allowed memory range") << r.log;
+  // without the bound
+  r = check(rt, lookup(fd) +
+                    "if r0 == 0 goto +4\n"
+                    "r3 = *(u64 *)(r6 +0)\n"
+                    "r0 += r3\n"
+                    "r0 = *(u64 *)(r0 +0)\n"
+                    "exit\n"
+                    "r0 = 0\n"
+                    "exit\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "R0 min value is negative, either use unsigned index or do a if (index >=0) check.")
+      << r.log;
+}
+
+TEST(Verifier, BoundedLoopTerminates) {
+  accept(
+      "r0 = 0\n"
+      "r1 = 0\n"
+      "r0 += r1\n"
+      "r1 += 1\n"
+      "if r1 < 100 goto -3\n"
+      "exit\n");
+}
+
+TEST(Verifier, InfiniteLoopIsRejected) {
+  runtime rt;
+  const verify_result r = check(rt, "r0 = 0\nr1 = 0\nif r1 == 0 goto -1\nexit\n", 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "infinite loop detected at insn 2");
+}
+
+TEST(Verifier, ComplexityLimit) {
+  runtime rt;
+  // an unbounded counter: every state differs, none prunes, the budget runs out
+  const verify_result r = check(rt, "r0 = 0\nr0 += 1\nif r0 != 0 goto -2\nexit\n", 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "BPF program is too large. Processed 1000001 insn");
+}
+
+TEST(Verifier, LogEndsWithTheKernelsSummary) {
+  runtime rt;
+  const verify_result r = check(rt, "r0 = 0\nexit\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.log.find("0: (b7) r0 = 0"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0"),
+            std::string::npos)
+      << r.log;
+}
+
+}  // namespace
+}  // namespace mmbpf::bpf
