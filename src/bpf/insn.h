@@ -14,6 +14,12 @@
 #ifndef BPF_MEMSX
 #define BPF_MEMSX 0x80  // sign-extending load mode (LDX only)
 #endif
+// The kernel's internal mode for a load through a kernel-object (BTF) pointer that must not
+// fault (include/linux/filter.h BPF_PROBE_MEM): the verifier rewrites such loads to it; it is
+// never valid in a loaded program (the decoder refuses LDX with mode 0x20).
+#ifndef BPF_PROBE_MEM
+#define BPF_PROBE_MEM 0x20
+#endif
 #ifndef BPF_JCOND
 #define BPF_JCOND 0xe0  // may_goto; not in RFC 9669, rejected by the decoder
 #endif

@@ -19,6 +19,8 @@ namespace mmbpf::bpf {
 namespace {
 
 constexpr int stack_bytes = stack_size * max_call_frames;
+// Loads the verifier marked as PROBE_MEM read 0 below this address (NULL plus a field offset).
+constexpr uint64_t probe_mem_floor = 64 * 1024;
 
 struct interp_state {
   run_ctx rc;
@@ -200,6 +202,17 @@ uint64_t exec(interp_state& s, const insn* pc, const uint64_t args[5], int entry
     const uint64_t addr = SRC + i->off;                                                 \
     MEM_CHECK(addr, sizeof(T), false);                                                  \
     DST = load<T>(addr);                                                                \
+    break;                                                                              \
+  }                                                                                     \
+  case BPF_LDX | BPF_PROBE_MEM | SZ: {                                                  \
+    /* a load through a kernel-object pointer (the verifier's PROBE_MEM rewrite): an    \
+       address in the null page reads 0, as the kernel's exception table makes it */     \
+    const uint64_t addr = SRC + i->off;                                                 \
+    if (addr < probe_mem_floor ||                                                       \
+        (checked && !s.rc.check_access(addr, sizeof(T), false, "probe", false)))        \
+      DST = 0;                                                                          \
+    else                                                                                \
+      DST = load<T>(addr);                                                              \
     break;                                                                              \
   }                                                                                     \
   case BPF_LDX | BPF_MEMSX | SZ: {                                                      \

@@ -97,13 +97,12 @@ class bpf_object {
   // match the variable's.
   result<void> set_global(std::string_view var, std::span<const uint8_t> value);
 
-  // Creates maps, relocates and loads every program, binds struct_ops. With `verify`, also
-  // proves every struct_ops program safe for its member's prototype (verifier/verifier.h),
-  // keeping each program's verifier log at `log_level`; a rejection fails the load. (Not yet
-  // the default: the verifier lacks precision tracking, so some in-tree policies exceed its
-  // complexity limit.) Once only.
+  // Creates maps, relocates and loads every program, binds struct_ops, and proves every
+  // struct_ops program safe for its member's prototype (verifier/verifier.h), keeping each
+  // program's verifier log at `log_level`; a rejection fails the load. Other program types
+  // (syscall, ...) are not verified yet. Once only.
   struct load_opts {
-    bool verify = false;
+    bool verify = true;
     int log_level = 0;
   };
   result<void> load(runtime& rt, load_opts opts);

@@ -375,6 +375,10 @@ result<void> bpf_object::load(runtime& rt, load_opts lo) {
     p.verifier_log = std::move(vr.log);
     if (!vr.ok)
       return error{fmt::format("{}: program '{}' ({}): verifier: {}", name_, p.name, vo.ctx.name, vr.error)};
+    for (uint32_t k : vr.probe_mem_insns) {  // loads through kernel-object pointers
+      insn& x = p.prog->xlated[k];
+      if (mode(x.code) == BPF_MEM) x.code = static_cast<uint8_t>(BPF_LDX | BPF_PROBE_MEM | size_of(x.code));
+    }
   }
   loaded_ = true;
   return {};

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bpf/memory.h"
 #include "bpf/object.h"
 #include "bpf/runtime.h"
 #include "mm/folio.h"
@@ -417,10 +418,21 @@ cache_ext::cache_ext(bpf::runtime& rt, mm::model& m, cache_attachments& at)
     return pid << 32 | pid;
   };
   rt.ktime_get_ns = [&m] { return m.now_ns(); };
+  // the page frames are kernel memory a program may read with bpf_probe_read_kernel()
+  if (m.nr_folio_frames()) {
+    bpf::mem_region r;
+    r.start = reinterpret_cast<uintptr_t>(m.folio_by_id(0));
+    r.size = m.nr_folio_frames() * sizeof(::folio);
+    r.writable = false;
+    r.name = "folios";
+    r.owner = &m;
+    if (rt.regions().add(r)) folio_region_ = r.start;
+  }
 }
 
 cache_ext::~cache_ext() {
   for (auto& l : links_) at_.detach(*l->mc_);
+  if (folio_region_) rt_.regions().remove(folio_region_);
 }
 
 cache_ext_link* cache_ext::link(const mm::memcg& mc) const {

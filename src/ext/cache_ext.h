@@ -133,8 +133,9 @@ class cache_ext_link final : public mm::cache_policy {
 class cache_ext {
  public:
   // Registers the family in rt (register_cache_ext) and makes the model rt's host: its current
-  // task for bpf_get_current_pid_tgid(), its clock for bpf_ktime_get_ns(). The runtime, the
-  // model and the attachments outlive it.
+  // task for bpf_get_current_pid_tgid(), its clock for bpf_ktime_get_ns(), its page frames as
+  // read-only memory for bpf_probe_read_kernel(). The runtime, the model and the attachments
+  // outlive it.
   cache_ext(bpf::runtime& rt, mm::model& m, cache_attachments& at);
   ~cache_ext();
 
@@ -156,6 +157,7 @@ class cache_ext {
   mm::model& m_;
   cache_attachments& at_;
   std::vector<std::unique_ptr<cache_ext_link>> links_;
+  uintptr_t folio_region_ = 0;  // the page frames as a read-only region of rt, while we live
 };
 
 }  // namespace mmbpf::ext

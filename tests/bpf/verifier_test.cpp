@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bpf/assembler.h"
+#include "bpf/interpreter.h"
 #include "bpf/prog.h"
 #include "bpf/runtime.h"
 
@@ -201,6 +202,22 @@ TEST(Verifier, LogEndsWithTheKernelsSummary) {
   EXPECT_NE(r.log.find("processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0"),
             std::string::npos)
       << r.log;
+}
+
+// A load the verifier marks PROBE_MEM (through a kernel-object pointer) reads 0 from the null
+// page instead of faulting, in both interpreter modes.
+TEST(Verifier, ProbeMemLoadsReadZeroFromNull) {
+  runtime rt;
+  auto insns = assemble("r1 = 0\nr0 = *(u64 *)(r1 +16)\nexit\n");
+  ASSERT_TRUE(insns.ok());
+  auto p = bpf_prog::load(rt, *insns);
+  ASSERT_TRUE(p.ok());
+  (*p)->xlated[1].code = BPF_LDX | BPF_PROBE_MEM | BPF_DW;
+  for (bool checked : {false, true}) {
+    auto r = interpreter(checked).run(**p, {});
+    ASSERT_TRUE(r.ok()) << r.err().msg;
+    EXPECT_EQ(*r, 0u);
+  }
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ bool verifier_env::check_helper_call(const insn& i) {
         if (next != ARG_CONST_SIZE && next != ARG_CONST_SIZE_OR_ZERO) return fail("internal: mem without size");
         if (!check_reg_read(regno + 1)) return false;
         if (!is_const_size(sz)) return fail("R{} type={} expected=scalar", regno + 1, type_str(sz.type));
+        mark_chain_precision(regno + 1);
         if (sz.smin_value < 0)
           return fail("R{} min value is negative, either use unsigned or 'var &= const'", regno + 1);
         if (reg.type & PTR_MAYBE_NULL) return expect("fp, pkt, pkt_meta, map_key, map_value, mem");
@@ -144,6 +145,7 @@ bool verifier_env::check_helper_call(const insn& i) {
         if (bt != SCALAR_VALUE || !tnum_is_const(reg.var_off))
           return fail("R{} is not a known constant'", regno);
         alloc_size = reg.var_off.value;
+        mark_chain_precision(regno);
         break;
       case ARG_PTR_TO_FUNC:
         if (bt != PTR_TO_FUNC) return expect("func");
@@ -292,6 +294,7 @@ bool verifier_env::check_kfunc_call(const insn& i) {
     if (a + 1 < nargs && kbtf.str(params[a + 1].name_off).ends_with("__sz")) {
       const bpf_reg_state& s = r[regno + 1];
       if (base_type(s.type) != SCALAR_VALUE) return fail("R{} is not a scalar", regno + 1);
+      mark_chain_precision(regno + 1);
       size = s.umax_value;
     } else {
       auto sz = kbtf.size_of(pt);
@@ -390,6 +393,7 @@ bool verifier_env::check_exit() {
   if (cur.curframe == 0 || f.in_callback) {
     if (f.in_callback) {
       if (base_type(r0.type) != SCALAR_VALUE) return fail("R0 not a scalar value");
+      if (f.callback_ret_min != INT64_MIN || f.callback_ret_max != INT64_MAX) mark_chain_precision(BPF_REG_0);
       if (r0.smin_value < f.callback_ret_min || r0.smax_value > f.callback_ret_max)
         return fail("At callback return the register R0 has smin={} smax={} should have been in [{}, {}]",
                     r0.smin_value, r0.smax_value, f.callback_ret_min, f.callback_ret_max);

@@ -85,6 +85,14 @@ class verifier_env {
   bool verify_callback(int subprog, const std::array<bpf_reg_state, 5>& args, int64_t ret_min,
                        int64_t ret_max);
 
+  // ---- precision.cpp ----
+  // Marks regs[regno] (or, with regno < 0, the spilled scalar at stack_off of the current
+  // frame) precise on this path, back to where its value came from.
+  void mark_chain_precision(int regno, int stack_off = 0);
+  void propagate_precision(const verifier_state& old);
+  // The stack slot the instruction being checked loaded or stored (for the history).
+  int acc_frame_ = -1, acc_off_ = 0;
+
   // ---- log.cpp ----
   std::string reg_str(const bpf_reg_state& r) const;
   std::string state_str(const verifier_state& st, bool only_frame = true) const;
@@ -105,14 +113,19 @@ class verifier_env {
 
   // Paths to explore, and states kept at prune points per instruction.
   std::vector<pending_path> stack_;
-  std::vector<std::vector<std::unique_ptr<explored>>> explored_;
+  std::vector<std::vector<explored*>> explored_;      // searchable, per instruction
+  std::vector<std::unique_ptr<explored>> all_explored_;  // owns them (paths point to parents)
   std::vector<bool> prune_point_;
   std::vector<uint32_t> subprog_stack_depth_;  // bytes, per subprogram
   uint32_t id_gen_ = 0;
+  std::vector<bool> probe_mem_;  // per insn: a load through PTR_TO_BTF_ID
+  std::vector<uint32_t> live_in_;  // per insn: registers that may be read before written
+  uint64_t jmps_processed_ = 0, prev_jmps_processed_ = 0, prev_insn_processed_ = 0;
   int callback_depth_ = 0;
 
  private:
   bool check_cfg();
+  void compute_liveness();
   bool do_check();
   bool do_check_insn(bool& do_print_state);
   bool check_alu_op(const insn& i);

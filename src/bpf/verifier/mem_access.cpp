@@ -184,6 +184,8 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
       if (so < -stack_size || so + size > 0)
         return fail("invalid {} stack off={} size={}", write ? "write to" : "read from", so, size);
       func_state& f = *cur.frame[reg.frameno];
+      acc_frame_ = static_cast<int>(reg.frameno);
+      acc_off_ = static_cast<int>(so);
       f.allocated_stack = std::max<int>(f.allocated_stack, static_cast<int>(-so));
       int total = 0;
       for (uint32_t k = 0; k <= cur.curframe; ++k) total += (cur.frame[k]->allocated_stack + 31) / 32 * 32;
@@ -310,6 +312,7 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
       }
       auto w = btf_struct_walk(kbtf, reg.btf_id, static_cast<uint32_t>(bo), static_cast<uint32_t>(size));
       if (!w.ok) return fail("{}", w.err);
+      if (cls(insns[insn_idx].code) == BPF_LDX) probe_mem_[insn_idx] = true;
       if (value_regno < 0) return true;
       if (w.pointer && w.pointee_struct) {
         bpf_reg_state& v = r[value_regno];

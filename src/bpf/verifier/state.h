@@ -47,6 +47,14 @@ struct ref_state {
   int insn_idx = 0;
 };
 
+// One instruction a path executed, for precision backtracking (the kernel's jmp_history plus
+// the stack slot an instruction loaded or stored, if any).
+struct hist_entry {
+  int idx = 0;
+  int stack_frame = -1;  // the frame whose stack it accessed, -1: none
+  int stack_off = 0;     // the byte offset it accessed there
+};
+
 struct verifier_state {
   std::array<std::unique_ptr<func_state>, max_call_frames> frame;
   uint32_t curframe = 0;
@@ -57,6 +65,8 @@ struct verifier_state {
   // For state pruning: the explored-state node this path came through and how many paths
   // below it are still being explored (update_branch_counts).
   struct explored* parent = nullptr;
+  // The instructions this path executed since `parent` (or since the entry).
+  std::vector<hist_entry> hist;
 
   verifier_state() = default;
   verifier_state(const verifier_state& o) { *this = o; }
@@ -70,6 +80,7 @@ struct verifier_state {
     active_lock = o.active_lock;
     active_rcu_lock = o.active_rcu_lock;
     parent = o.parent;
+    hist = o.hist;
     return *this;
   }
   func_state& cur() { return *frame[curframe]; }
@@ -81,7 +92,7 @@ struct verifier_state {
 // once every path below it is explored (branches == 0); while branches > 0 it is on the
 // current path, which is how loops are detected.
 struct explored {
-  verifier_state st;
+  verifier_state st;  // its hist: the instructions from its parent to it
   int insn_idx = 0;
   uint32_t branches = 1;
   explored* parent = nullptr;

@@ -19,7 +19,10 @@
 namespace mmbpf::bpf::verifier {
 
 namespace {
-constexpr size_t max_states_per_insn = 64;  // beyond this, a prune point keeps no new state
+// States kept per prune point. The kernel keeps fewer (64) and drops those that rarely prune;
+// its per-path liveness merges more states than the static liveness here, so a loop with a
+// conditional counter (i, n) needs its few hundred states kept to converge.
+constexpr size_t max_states_per_insn = 1024;
 }
 
 verifier_env::verifier_env(const bpf_prog& p, const verify_opts& o)
@@ -176,6 +179,105 @@ bool verifier_env::check_cfg() {
   return true;
 }
 
+// ---- register liveness -----------------------------------------------------------------------
+
+// Which registers each instruction may read before writing (a backward dataflow over the CFG),
+// so that state comparison ignores dead registers, as the kernel's REG_LIVE_READ marks let it.
+// Calls read r1-r5 and write r0-r5; an exit reads r0; r10 is always live.
+void verifier_env::compute_liveness() {
+  const int n = static_cast<int>(insns.size());
+  live_in_.assign(n, 0);
+  auto succs = [&](int i, int out[2]) {
+    const insn& x = insns[i];
+    const uint8_t c = cls(x.code);
+    int k = 0;
+    if (is_ld_imm64(x)) {
+      out[k++] = i + 2;
+      return k;
+    }
+    if (c != BPF_JMP && c != BPF_JMP32) {
+      out[k++] = i + 1;
+      return k;
+    }
+    const uint8_t o = op(x.code);
+    if (o == BPF_EXIT) return 0;
+    if (o == BPF_CALL) {
+      out[k++] = i + 1;
+      return k;
+    }
+    if (o == BPF_JA) {
+      out[k++] = i + 1 + (c == BPF_JMP32 ? x.imm : x.off);
+      return k;
+    }
+    out[k++] = i + 1;
+    out[k++] = i + 1 + x.off;
+    return k;
+  };
+  auto use_def = [&](int i, uint32_t& use, uint32_t& def) {
+    const insn& x = insns[i];
+    const uint8_t c = cls(x.code), o = op(x.code);
+    const uint32_t d = 1u << x.dst_reg, s = 1u << x.src_reg;
+    use = def = 0;
+    switch (c) {
+      case BPF_ALU:
+      case BPF_ALU64:
+        if (o == BPF_MOV) {
+          def = d;
+          if (src_bit(x.code) == BPF_X) use = s;
+        } else {
+          use = d | (src_bit(x.code) == BPF_X && o != BPF_END && o != BPF_NEG ? s : 0);
+          def = d;
+        }
+        break;
+      case BPF_LDX:
+        use = s;
+        def = d;
+        break;
+      case BPF_STX:
+        use = s | d;
+        if (mode(x.code) == BPF_ATOMIC) {
+          if (x.imm == BPF_CMPXCHG) use |= 1u, def = 1u;
+          else if (x.imm & BPF_FETCH) def = s;
+        }
+        break;
+      case BPF_ST:
+        use = d;
+        break;
+      case BPF_LD:
+        def = d;
+        break;
+      default:  // jumps
+        if (o == BPF_CALL) {
+          use = 0x3e;  // r1-r5
+          def = 0x3f;  // r0-r5
+        } else if (o == BPF_EXIT) {
+          use = 1u;
+        } else if (o != BPF_JA) {
+          use = d | (src_bit(x.code) == BPF_X ? s : 0);
+        }
+    }
+  };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (int i = n - 1; i >= 0; --i) {
+      if (i > 0 && is_ld_imm64(insns[i - 1])) continue;  // the second slot
+      int out[2];
+      const int k = succs(i, out);
+      uint32_t live_out = 0;
+      for (int j = 0; j < k; ++j)
+        if (out[j] >= 0 && out[j] < n) live_out |= live_in_[out[j]];
+      uint32_t use, def;
+      use_def(i, use, def);
+      const uint32_t in = use | (live_out & ~def) | (1u << BPF_REG_10);
+      if (in != live_in_[i]) {
+        live_in_[i] = in;
+        changed = true;
+      }
+    }
+  }
+}
+
 // ---- entry --------------------------------------------------------------------------------
 
 void verifier_env::init_entry_state() {
@@ -210,7 +312,7 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur)
   };
   switch (base_type(rold.type)) {
     case SCALAR_VALUE:
-      return same_range();
+      return !rold.precise || same_range();  // an imprecise value decided nothing
     case PTR_TO_STACK:
       return rold.frameno == rcur.frameno && rold.off == rcur.off && same_range();
     case CONST_PTR_TO_MAP:
@@ -238,6 +340,7 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur)
 // maybe-null pointers and references only need the same shape here; the references held must
 // be as many (the kernel maps ids pairwise).
 bool verifier_env::states_equal(const verifier_state& old, const verifier_state& c) const {
+  const uint32_t live = live_in_.empty() ? ~0u : live_in_[static_cast<size_t>(insn_idx)];
   if (old.curframe != c.curframe || old.refs.size() != c.refs.size() ||
       old.active_lock != c.active_lock || old.active_rcu_lock != c.active_rcu_lock)
     return false;
@@ -245,9 +348,13 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
     const func_state& fo = *old.frame[f];
     const func_state& fc = *c.frame[f];
     if (fo.callsite != fc.callsite || fo.in_callback != fc.in_callback) return false;
-    for (int r = 0; r < max_reg; ++r)
+    for (int r = 0; r < max_reg; ++r) {
+      if (f == old.curframe && !(live & (1u << r))) continue;  // dead here: never read again
       if (!regsafe(fo.regs[r], fc.regs[r])) return false;
-    for (int k = 0; k < nr_stack_slots; ++k) {
+    }
+    // slots old never touched are invalid there, which anything matches
+    const int used = std::min(nr_stack_slots, (fo.allocated_stack + 7) / 8);
+    for (int k = 0; k < used; ++k) {
       const stack_slot& so = fo.stack[k];
       const stack_slot& sc = fc.stack[k];
       if (so.slot_type[0] == STACK_SPILL) {
@@ -279,26 +386,32 @@ void verifier_env::update_branch_counts(explored* e) {
 // loop that comes back to a state it already was in; else remember this state.
 bool verifier_env::is_state_visited(int idx) {
   auto& list = explored_[idx];
-  for (auto& e : list) {
+  bool add_new_state = true;
+  for (size_t k = 0; k < list.size();) {
+    explored* e = list[k];
     if (e->branches) {
+      // in a loop, every iteration's state differs: keep one only every so often (the
+      // kernel's 20 jumps or 100 instructions), so that the list stays useful to search
+      if (jmps_processed_ - prev_jmps_processed_ < 20 && stats.insn_processed - prev_insn_processed_ < 100)
+        add_new_state = false;
       // on a path still being explored: the same state again on this path is a loop that
-      // makes no progress
-      bool ancestor = false;
-      for (explored* p = cur.parent; p; p = p->parent)
-        if (p == e.get()) {
-          ancestor = true;
-          break;
-        }
-      if (ancestor && states_equal(e->st, cur) && states_equal(cur, e->st))
-        return fail("infinite loop detected at insn {}", idx);
+      // makes no progress (compare first: the ancestor walk is the costly part)
+      if (states_equal(e->st, cur) && states_equal(cur, e->st))
+        for (explored* p = cur.parent; p; p = p->parent)
+          if (p == e) return fail("infinite loop detected at insn {}", idx);
+      ++k;
       continue;
     }
     if (states_equal(e->st, cur)) {
+      propagate_precision(e->st);
       if (opts.log_level) log_line(fmt::format("{}: safe", idx));
       return true;
     }
+    ++k;
   }
-  if (list.size() >= max_states_per_insn) return false;
+  if (!add_new_state || list.size() >= max_states_per_insn) return false;
+  prev_jmps_processed_ = jmps_processed_;
+  prev_insn_processed_ = stats.insn_processed;
   auto e = std::make_unique<explored>();
   e->st = cur;
   e->st.parent = nullptr;
@@ -306,7 +419,9 @@ bool verifier_env::is_state_visited(int idx) {
   e->branches = 1;
   e->parent = cur.parent;
   cur.parent = e.get();
-  list.push_back(std::move(e));
+  cur.hist.clear();  // the new segment starts here
+  list.push_back(e.get());
+  all_explored_.push_back(std::move(e));
   ++stats.total_states;
   stats.max_states_per_insn = std::max<uint32_t>(stats.max_states_per_insn, static_cast<uint32_t>(list.size()));
   stats.peak_states = std::max(stats.peak_states, stats.total_states);
@@ -444,10 +559,14 @@ bool verifier_env::check_alu_op(const insn& i) {
     }
     return fail("R{} pointer {} pointer prohibited", i.dst_reg, o == BPF_SUB ? "-=" : "+=");
   }
-  if (dptr) return check_ptr_alu(i, dst, dst, src);
+  if (dptr) {
+    if (use_src && !tnum_is_const(src.var_off)) mark_chain_precision(i.src_reg);
+    return check_ptr_alu(i, dst, dst, src);
+  }
   if (sptr) {
     if (o == BPF_SUB) return fail("R{} tried to subtract pointer from scalar", i.dst_reg);
     if (o == BPF_ADD && !alu32) {
+      if (!tnum_is_const(dst.var_off)) mark_chain_precision(i.dst_reg);
       bpf_reg_state ptr = src;
       return check_ptr_alu(i, dst, ptr, bpf_reg_state(dst));
     }
@@ -480,6 +599,10 @@ bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
   int taken = -1;
   if (ascalar && bscalar) {
     taken = is_scalar_branch_taken(a, b, o, jmp32);
+    if (taken >= 0) {  // the values decided the path: they must stay exact when pruning
+      mark_chain_precision(i.dst_reg);
+      if (use_src) mark_chain_precision(i.src_reg);
+    }
   } else if (!jmp32 && (o == BPF_JEQ || o == BPF_JNE)) {
     // a pointer that cannot be null against zero
     const bpf_reg_state& p = ascalar ? b : a;
@@ -646,6 +769,7 @@ bool verifier_env::do_check_insn(bool& path_done) {
         next = insn_idx + 1 + (c == BPF_JMP32 ? i.imm : i.off);
         break;
       }
+      ++jmps_processed_;
       if (!check_cond_jmp_op(i, next)) return false;
       break;
     }
@@ -672,7 +796,9 @@ bool verifier_env::do_check() {
     if (failed()) return false;
     const int idx = insn_idx;
     bool path_done = false;
+    acc_frame_ = -1;
     const bool ok = do_check_insn(path_done);
+    if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
     if (opts.log_level) {
       std::string line = fmt::format("{}: {}", idx, insn_str(idx));
       if (opts.log_level >= 2 && ok && !path_done) line += " ; " + state_str(cur);
@@ -688,6 +814,8 @@ bool verifier_env::do_check() {
 verify_result verifier_env::run() {
   verify_result res;
   explored_.resize(insns.size());
+  probe_mem_.assign(insns.size(), false);
+  compute_liveness();
   subprog_stack_depth_.assign(prog.subprog_starts.size(), 0);
   bool ok = check_cfg() && do_check();
   if (ok && failed()) ok = false;
@@ -699,6 +827,8 @@ verify_result verifier_env::run() {
       stats.insn_processed, BPF_COMPLEXITY_LIMIT_INSNS, stats.max_states_per_insn,
       stats.total_states, stats.peak_states));
   res.ok = ok;
+  for (size_t k = 0; ok && k < probe_mem_.size(); ++k)
+    if (probe_mem_[k]) res.probe_mem_insns.push_back(static_cast<uint32_t>(k));
   res.error = err;
   res.log = std::move(log);
   res.stats = stats;

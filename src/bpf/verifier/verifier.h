@@ -15,9 +15,17 @@
 // description (prog_context below): struct_ops members read their arguments from a u64 array
 // typed by the member's BTF prototype.
 //
-// Simplified against the kernel: no liveness or precision tracking (state comparison treats
-// every register and stack slot as live and every scalar as precise — sound, prunes less); no
-// speculative-execution sanitation (privileged); no packet, sockets, dynptrs or kptrs in maps.
+// Pruning compares only what matters: scalars are precise only when their range decided
+// something about safety (precision.cpp backtracks them, as __mark_chain_precision does), and
+// registers dead at the instruction (a static liveness analysis) are ignored. Loads through
+// kernel-object pointers are reported for the loader's PROBE_MEM rewrite (a fault reads 0).
+//
+// Simplified against the kernel: liveness is static per instruction, not per path, and covers
+// registers, not stack slots; precision backtracking gives up at bpf-to-bpf call boundaries
+// (everything on the path becomes precise); up to 1024 states are kept per prune point where
+// the kernel keeps 64 and drops unhelpful ones; no speculative-execution sanitation
+// (privileged); no packet, sockets, dynptrs or kptrs in maps; programs that are not
+// struct_ops are not verified at load yet.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +80,9 @@ struct verify_stats {
 // ("R1 invalid mem access 'scalar'").
 struct verify_result {
   bool ok = false;
+  // Loads through kernel-object pointers, which the loader rewrites to BPF_PROBE_MEM (a fault
+  // reads zero), as the kernel's convert_ctx_accesses() does.
+  std::vector<uint32_t> probe_mem_insns;
   std::string error;
   std::string log;
   verify_stats stats;

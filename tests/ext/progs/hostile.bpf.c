@@ -16,13 +16,22 @@ enum {
 const volatile u32 mode = GARBAGE;
 
 #define RING 256
-static struct folio *ring[RING];  /* folios seen added, most recent at pos - 1 */
+static u64 ring[RING];  /* folios seen added (their addresses), most recent at pos - 1 */
 static u32 pos;
-static u64 junk;
+
+/* A field of a folio known only by its address (a scalar once stored in a map): read it as
+ * the kernel would let a program, with bpf_probe_read_kernel(). */
+static __always_inline u64 read_u64(u64 addr)
+{
+	u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)addr);
+	return v;
+}
 
 void BPF_STRUCT_OPS(hostile_folio_added, struct folio *folio)
 {
-	ring[pos % RING] = folio;
+	ring[pos % RING] = (u64)folio;
 	pos++;
 }
 
@@ -35,40 +44,45 @@ void BPF_STRUCT_OPS(hostile_evict_folios, struct cache_ext_eviction_ctx *evictio
 		return;
 	if (mode == TOO_MANY) {
 		for (u32 i = 0; i < 32 && i < RING; i++)
-			eviction_ctx->folios_to_evict[i] = ring[i];
+			eviction_ctx->folios_to_evict[i] = (struct folio *)ring[i];
 		eviction_ctx->nr_folios_to_evict = 1000;
 		return;
 	}
 	if (mode == GARBAGE) {
-		struct folio *f = ring[(pos - 1) % RING];
+		u64 f = ring[(pos - 1) % RING];
 
 		eviction_ctx->folios_to_evict[n++] = (struct folio *)0x1000;
-		eviction_ctx->folios_to_evict[n++] = (struct folio *)((u64)f + 8);  /* inside a folio */
-		eviction_ctx->folios_to_evict[n++] = (struct folio *)&junk;
+		eviction_ctx->folios_to_evict[n++] = (struct folio *)(f + 8);  /* inside a folio */
+		eviction_ctx->folios_to_evict[n++] = (struct folio *)0xffffffffffffffffULL;
 		eviction_ctx->folios_to_evict[n++] = 0;
-		eviction_ctx->folios_to_evict[n++] = (struct folio *)((u64)f - 64 * 1000000000ULL);
+		eviction_ctx->folios_to_evict[n++] = (struct folio *)(f - 64 * 1000000000ULL);
 		eviction_ctx->nr_folios_to_evict = n;
 		return;
 	}
 	if (mode == DUPLICATE) {
-		struct folio *f = ring[(pos - 200) % RING];
+		u64 f = ring[(pos - 200) % RING];
 
 		for (u32 i = 0; i < 32; i++)
-			eviction_ctx->folios_to_evict[i] = f;
+			eviction_ctx->folios_to_evict[i] = (struct folio *)f;
 		eviction_ctx->nr_folios_to_evict = 32;
 		return;
 	}
-	for (u32 i = 0; i < RING && n < 32; i++) {
-		struct folio *f = ring[i];
+	/* fixed slots (a kernel object takes constant offsets only): a folio that does not fit
+	 * the mode is proposed as NULL, which the model refuses like any other non-folio */
+#pragma unroll
+	for (u32 i = 0; i < 32; i++) {
+		u64 f = ring[(pos - 1 - i) % RING];  /* the 32 most recent */
+		bool take = f != 0;
 
-		if (!f)
-			continue;
-		if (mode == OTHER_CGROUP && f->memcg_data == (u64)memcg)
-			continue;
-		if (mode == DIRTY && !folio_test_bit(f, PG_dirty))
-			continue;
-		eviction_ctx->folios_to_evict[n++] = f;
+		if (mode == OTHER_CGROUP &&
+		    read_u64(f + __builtin_offsetof(struct folio, memcg_data)) == (u64)memcg)
+			take = false;
+		if (mode == DIRTY &&
+		    !((read_u64(f + __builtin_offsetof(struct folio, flags)) >> PG_dirty) & 1))
+			take = false;
+		eviction_ctx->folios_to_evict[i] = take ? (struct folio *)f : 0;
 	}
+	n = 32;
 	eviction_ctx->nr_folios_to_evict = n;
 }
 
