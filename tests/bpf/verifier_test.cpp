@@ -204,6 +204,101 @@ TEST(Verifier, LogEndsWithTheKernelsSummary) {
       << r.log;
 }
 
+int with_ringbuf(runtime& rt) {
+  map_attr a;
+  a.map_type = BPF_MAP_TYPE_RINGBUF;
+  a.max_entries = 4096;
+  a.name = "rb";
+  auto fd = rt.create_map(a);
+  EXPECT_TRUE(fd.ok()) << (fd.ok() ? "" : fd.err().msg);
+  return fd.ok() ? *fd : -1;
+}
+
+TEST(Verifier, AReservedRecordMustBeSubmittedOnEveryPath) {
+  runtime rt;
+  const int fd = with_ringbuf(rt);
+  const std::string reserve = fmt::format(
+      "r1 = map_fd[{}]\n"
+      "r2 = 8\n"
+      "r3 = 0\n"
+      "call bpf_ringbuf_reserve#131\n"
+      "if r0 == 0 goto +{}\n",
+      fd, "{}");
+  // leaked on the non-null path
+  verify_result r = check(rt, fmt::format(fmt::runtime(reserve), 1) + "r0 = 0\nr0 = 0\nexit\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "Unreleased reference id=1 alloc_insn=4") << r.log;
+  // submitted: fine; the record is writable up to its size
+  r = check(rt, fmt::format(fmt::runtime(reserve), 5) +
+                    "r1 = 7\n"
+                    "*(u64 *)(r0 +0) = r1\n"
+                    "r1 = r0\n"
+                    "r2 = 0\n"
+                    "call bpf_ringbuf_submit#132\n"
+                    "r0 = 0\n"
+                    "exit\n");
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+  r = check(rt, fmt::format(fmt::runtime(reserve), 5) +
+                    "r1 = 7\n"
+                    "*(u64 *)(r0 +8) = r1\n"
+                    "r1 = r0\n"
+                    "r2 = 0\n"
+                    "call bpf_ringbuf_submit#132\n"
+                    "r0 = 0\n"
+                    "exit\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "invalid access to memory, mem_size=8 off=8 size=8") << r.log;
+}
+
+TEST(Verifier, BpfToBpfCalls) {
+  // the callee sees r1-r5, returns in r0; the caller's r6-r9 survive
+  accept(
+      "r6 = 3\n"
+      "r1 = 5\n"
+      "call pc+2\n"
+      "r0 += r6\n"
+      "exit\n"
+      "r0 = r1\n"
+      "r0 += 1\n"
+      "exit\n");
+  reject(
+      "r6 = 3\n"
+      "call pc+1\n"
+      "exit\n"
+      "r0 = r6\n"  // the callee's r6 is not the caller's
+      "exit\n",
+      "R6 !read_ok");
+}
+
+TEST(Verifier, CallbacksAreVerifiedWithTheirReturnRange) {
+  const std::string prog =
+      "r1 = 10\n"
+      "r2 = func[+6]\n"
+      "r3 = 0\n"
+      "r4 = 0\n"
+      "call bpf_loop#181\n"
+      "r0 = 0\n"
+      "exit\n"
+      "r0 = {}\n"
+      "exit\n";
+  accept(fmt::format(fmt::runtime(prog), 1));
+  reject(fmt::format(fmt::runtime(prog), 2),
+         "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]");
+}
+
+TEST(Verifier, HelperArgumentTypes) {
+  runtime rt;
+  const int fd = with_map(rt);
+  // a scalar where a map is expected
+  verify_result r = check(rt, "r1 = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem#1\nr0 = 0\nexit\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "R1 type=scalar expected=map_ptr") << r.log;
+  // a key outside the stack
+  r = check(rt, fmt::format("r1 = map_fd[{}]\nr2 = r10\nr2 += -2\ncall bpf_map_lookup_elem#1\nr0 = 0\nexit\n", fd));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "invalid indirect access to stack R2 off=-2 size=4") << r.log;
+}
+
 // A load the verifier marks PROBE_MEM (through a kernel-object pointer) reads 0 from the null
 // page instead of faulting, in both interpreter modes.
 TEST(Verifier, ProbeMemLoadsReadZeroFromNull) {
