@@ -107,7 +107,7 @@ TEST(CacheExt, ObjectsNotOfTheKfuncsTypeAreRefusedAtLoad) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().msg,
             "kfunc_bad_args.bpf.o: program 'bad_folio_added' (cache_ext_ops.folio_added): "
-            "verifier: R2 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem");
+            "verifier: R2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_");
 }
 
 TEST(CacheExt, OnlyInitMayCreateLists) {

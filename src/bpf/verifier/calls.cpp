@@ -29,6 +29,22 @@ void clobber_caller_saved(verifier_env& env) {
 
 bool is_const_size(const bpf_reg_state& r) { return base_type(r.type) == SCALAR_VALUE; }
 
+// Whether a struct holds scalars only (btf_type_is_scalar_struct): then a pointer to it is plain
+// memory a program may pass from its stack or a map.
+bool scalar_only(const btf_handle& btf, uint32_t id, int depth = 0) {
+  id = btf.skip_mods_and_typedefs(id);
+  const struct btf_type* t = btf.type(id);
+  if (!t || depth > 8) return false;
+  if (btf_is_array(t)) return scalar_only(btf, btf_array(t)->type, depth + 1);
+  if (btf_is_struct(t) || btf_is_union(t)) {
+    const struct btf_member* m = btf_members(t);
+    for (uint16_t k = 0; k < btf_vlen(t); ++k)
+      if (!scalar_only(btf, m[k].type, depth + 1)) return false;
+    return true;
+  }
+  return btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t);
+}
+
 }  // namespace
 
 // What a callback's caller can no longer rely on: the stack of frames the callback could
@@ -289,6 +305,9 @@ bool verifier_env::check_kfunc_call(const insn& i) {
       if (k->flags & KF_RELEASE) release_ref = reg.ref_obj_id;
       continue;
     }
+    // a kernel object (a struct with pointers in it) must come as one (KF_ARG_PTR_TO_BTF_ID)
+    if (p && (btf_is_struct(p) || btf_is_union(p)) && !scalar_only(kbtf, pt))
+      return fail("R{} type={} expected=ptr_, trusted_ptr_, rcu_ptr_", regno, type_str(reg.type));
     // memory of the pointee's size (a struct of scalars, a scalar), or of an __sz argument
     uint64_t size = 0;
     if (a + 1 < nargs && kbtf.str(params[a + 1].name_off).ends_with("__sz")) {
