@@ -299,6 +299,98 @@ TEST(Verifier, HelperArgumentTypes) {
   EXPECT_EQ(r.error, "invalid indirect access to stack R2 off=-2 size=4") << r.log;
 }
 
+// Pruning must not hide a path: two paths join with different constants, one of which later
+// goes out of bounds. The first path makes the constant precise when it uses it as an offset,
+// back to the join's stored state, so the second path is not pruned against it.
+TEST(Verifier, PrecisionKeepsPruningSound) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const std::string head = lookup(fd) +
+                           "if r0 == 0 goto +{}\n"
+                           "r2 = *(u64 *)(r6 +0)\n"
+                           "if r2 == 0 goto +2\n"
+                           "r3 = 0\n"
+                           "goto +1\n"
+                           "r3 = {}\n";  // the join is the next instruction
+  // through a register
+  verify_result r = check(rt, fmt::format(fmt::runtime(head), 8, 100) +
+                                  "r0 += r3\n"
+                                  "r0 = *(u64 *)(r0 +0)\n"
+                                  "exit\n"
+                                  "r0 = 0\n"
+                                  "exit\n");
+  EXPECT_FALSE(r.ok) << r.log;
+  EXPECT_EQ(r.error, "invalid access to map value, value_size=64 off=100 size=8") << r.log;
+  r = check(rt, fmt::format(fmt::runtime(head), 8, 56) +
+                    "r0 += r3\n"
+                    "r0 = *(u64 *)(r0 +0)\n"
+                    "exit\n"
+                    "r0 = 0\n"
+                    "exit\n");
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+  // through a stack spill and fill after the join
+  r = check(rt, fmt::format(fmt::runtime(head), 10, 100) +
+                    "*(u64 *)(r10 -16) = r3\n"
+                    "r4 = *(u64 *)(r10 -16)\n"
+                    "r0 += r4\n"
+                    "r0 = *(u64 *)(r0 +0)\n"
+                    "exit\n"
+                    "r0 = 0\n"
+                    "exit\n");
+  EXPECT_FALSE(r.ok) << r.log;
+  EXPECT_EQ(r.error, "invalid access to map value, value_size=64 off=100 size=8") << r.log;
+}
+
+// A null check covers the copies of the pointer it tests, and only those: a path where r7 is a
+// copy of r8 must not stand in for one where r7 is another lookup's result (check_ids).
+TEST(Verifier, NullChecksFollowIdsAcrossPaths) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const std::string look = fmt::format(
+      "r2 = r10\n"
+      "r2 += -4\n"
+      "r1 = map_fd[{}]\n"
+      "call bpf_map_lookup_elem#1\n",
+      fd);
+  const verify_result r = check(rt,
+                                "r6 = r1\n"
+                                "r1 = 0\n"
+                                "*(u32 *)(r10 -4) = r1\n" +
+                                    look + "r8 = r0\n" + look +
+                                    "r9 = r0\n"
+                                    "r2 = *(u64 *)(r6 +0)\n"
+                                    "if r2 == 0 goto +2\n"
+                                    "r7 = r8\n"
+                                    "goto +1\n"
+                                    "r7 = r9\n"
+                                    "if r8 == 0 goto +2\n"
+                                    "r0 = *(u64 *)(r7 +0)\n"
+                                    "exit\n"
+                                    "r0 = 0\n"
+                                    "exit\n");
+  EXPECT_FALSE(r.ok) << r.log;
+  EXPECT_EQ(r.error, "R7 invalid mem access 'map_value_or_null'") << r.log;
+}
+
+// A value that decided nothing does not stop pruning: both paths reach the join with different
+// r3, which is never used for safety; the second path is pruned there.
+TEST(Verifier, ImpreciseValuesPrune) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const verify_result r = check(rt, lookup(fd) +
+                                        "if r0 == 0 goto +6\n"
+                                        "r2 = *(u64 *)(r6 +0)\n"
+                                        "if r2 == 0 goto +2\n"
+                                        "r3 = 0\n"
+                                        "goto +1\n"
+                                        "r3 = 100\n"
+                                        "*(u64 *)(r0 +8) = r3\n"  // stored as data: no decision
+                                        "r0 = 0\n"
+                                        "exit\n");
+  ASSERT_TRUE(r.ok) << r.error << "\n" << r.log;
+  EXPECT_NE(r.log.find(": safe"), std::string::npos) << r.log;
+}
+
 // A load the verifier marks PROBE_MEM (through a kernel-object pointer) reads 0 from the null
 // page instead of faulting, in both interpreter modes.
 TEST(Verifier, ProbeMemLoadsReadZeroFromNull) {

@@ -27,6 +27,9 @@ namespace mmbpf::bpf::verifier {
 
 enum bpf_access_type { BPF_READ = 1, BPF_WRITE = 2 };
 
+// Pairs of (old id, current id) matched while comparing two states (struct bpf_idmap).
+using id_map = std::vector<std::pair<uint32_t, uint32_t>>;
+
 // A path waiting to be explored (struct bpf_verifier_stack_elem).
 struct pending_path {
   verifier_state st;
@@ -135,7 +138,7 @@ class verifier_env {
                      const bpf_reg_state& off_reg);
   bool is_state_visited(int idx);
   bool states_equal(const verifier_state& old, const verifier_state& cur) const;
-  bool regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur) const;
+  bool regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids) const;
   void update_branch_counts(explored* e);
   bool push_stack(int insn_idx, int prev_insn_idx, const verifier_state& st);
   bool pop_stack();

@@ -303,7 +303,20 @@ void verifier_env::init_entry_state() {
 
 // ---- pruning ------------------------------------------------------------------------------
 
-bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur) const {
+// check_ids(): the ids of old's state must map one-to-one onto cur's, so that what a null check
+// or a release does to every copy of a pointer on old's path does the same on cur's.
+static bool check_ids(uint32_t old_id, uint32_t cur_id, id_map& m) {
+  if (!old_id) return !cur_id;
+  if (!cur_id) return false;
+  for (const auto& [o, c] : m) {
+    if (o == old_id) return c == cur_id;
+    if (c == cur_id) return false;
+  }
+  m.emplace_back(old_id, cur_id);
+  return true;
+}
+
+bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids) const {
   if (rold.type == NOT_INIT) return true;
   if (rcur.type == NOT_INIT) return false;
   if (rold.type != rcur.type) return false;
@@ -320,13 +333,13 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur)
     case PTR_TO_MAP_VALUE:
     case PTR_TO_MAP_KEY:
       return rold.map_ptr == rcur.map_ptr && rold.off == rcur.off && same_range() &&
-             (rold.id == 0) == (rcur.id == 0) && (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+             check_ids(rold.id, rcur.id, ids) && check_ids(rold.ref_obj_id, rcur.ref_obj_id, ids);
     case PTR_TO_MEM:
       return rold.mem_size == rcur.mem_size && rold.off == rcur.off && same_range() &&
-             (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+             check_ids(rold.id, rcur.id, ids) && check_ids(rold.ref_obj_id, rcur.ref_obj_id, ids);
     case PTR_TO_BTF_ID:
       return rold.btf_id == rcur.btf_id && rold.off == rcur.off && same_range() &&
-             (rold.ref_obj_id == 0) == (rcur.ref_obj_id == 0);
+             check_ids(rold.id, rcur.id, ids) && check_ids(rold.ref_obj_id, rcur.ref_obj_id, ids);
     case PTR_TO_CTX:
       return rold.off == rcur.off && same_range();
     case PTR_TO_FUNC:
@@ -341,6 +354,7 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur)
 // be as many (the kernel maps ids pairwise).
 bool verifier_env::states_equal(const verifier_state& old, const verifier_state& c) const {
   const uint32_t live = live_in_.empty() ? ~0u : live_in_[static_cast<size_t>(insn_idx)];
+  id_map ids;
   if (old.curframe != c.curframe || old.refs.size() != c.refs.size() ||
       old.active_lock != c.active_lock || old.active_rcu_lock != c.active_rcu_lock)
     return false;
@@ -350,7 +364,7 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
     if (fo.callsite != fc.callsite || fo.in_callback != fc.in_callback) return false;
     for (int r = 0; r < max_reg; ++r) {
       if (f == old.curframe && !(live & (1u << r))) continue;  // dead here: never read again
-      if (!regsafe(fo.regs[r], fc.regs[r])) return false;
+      if (!regsafe(fo.regs[r], fc.regs[r], ids)) return false;
     }
     // slots old never touched are invalid there, which anything matches
     const int used = std::min(nr_stack_slots, (fo.allocated_stack + 7) / 8);
@@ -358,7 +372,7 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
       const stack_slot& so = fo.stack[k];
       const stack_slot& sc = fc.stack[k];
       if (so.slot_type[0] == STACK_SPILL) {
-        if (sc.slot_type[0] != STACK_SPILL || !regsafe(so.spilled_ptr, sc.spilled_ptr)) return false;
+        if (sc.slot_type[0] != STACK_SPILL || !regsafe(so.spilled_ptr, sc.spilled_ptr, ids)) return false;
         continue;
       }
       for (int b = 0; b < 8; ++b) {
@@ -372,6 +386,9 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
       }
     }
   }
+  // the references held must be the same ones, under the ids matched above
+  for (size_t k = 0; k < old.refs.size(); ++k)
+    if (!check_ids(old.refs[k].id, c.refs[k].id, ids)) return false;
   return true;
 }
 
@@ -560,13 +577,13 @@ bool verifier_env::check_alu_op(const insn& i) {
     return fail("R{} pointer {} pointer prohibited", i.dst_reg, o == BPF_SUB ? "-=" : "+=");
   }
   if (dptr) {
-    if (use_src && !tnum_is_const(src.var_off)) mark_chain_precision(i.src_reg);
+    if (use_src) mark_chain_precision(i.src_reg);  // its value, constant or not, is the offset
     return check_ptr_alu(i, dst, dst, src);
   }
   if (sptr) {
     if (o == BPF_SUB) return fail("R{} tried to subtract pointer from scalar", i.dst_reg);
     if (o == BPF_ADD && !alu32) {
-      if (!tnum_is_const(dst.var_off)) mark_chain_precision(i.dst_reg);
+      mark_chain_precision(i.dst_reg);
       bpf_reg_state ptr = src;
       return check_ptr_alu(i, dst, ptr, bpf_reg_state(dst));
     }
