@@ -366,6 +366,17 @@ result<void> bpf_object::load(runtime& rt, load_opts lo) {
     const struct_ops_type* type = rt.struct_ops().find(p.ops_type);
     verifier::verify_opts vo;
     vo.log_level = lo.log_level;
+    if (lo.log_level) {
+      vo.line_info.resize(p.insns.size());
+      for (const obj_line& l : p.lines)
+        if (l.insn < vo.line_info.size() && !l.src.empty()) {
+          const size_t b = l.src.find_first_not_of(" \t");
+          const size_t slash = l.file.rfind('/');
+          vo.line_info[l.insn] = fmt::format("{} @ {}:{}", b == std::string::npos ? "" : l.src.substr(b),
+                                             slash == std::string::npos ? l.file : l.file.substr(slash + 1),
+                                             l.line);
+        }
+    }
     vo.ctx.k = verifier::prog_context::kind::struct_ops;
     vo.ctx.func_proto_id = p.ops_func_proto_id;
     vo.ctx.name = p.ops_type + "." + p.ops_member;

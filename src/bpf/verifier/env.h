@@ -122,7 +122,8 @@ class verifier_env {
   std::vector<uint32_t> subprog_stack_depth_;  // bytes, per subprogram
   uint32_t id_gen_ = 0;
   std::vector<bool> probe_mem_;  // per insn: a load through PTR_TO_BTF_ID
-  std::vector<uint32_t> live_in_;  // per insn: registers that may be read before written
+  std::vector<uint32_t> live_in_;
+  std::string last_linfo_;  // the source line the log printed last  // per insn: registers that may be read before written
   uint64_t jmps_processed_ = 0, prev_jmps_processed_ = 0, prev_insn_processed_ = 0;
   int callback_depth_ = 0;
 

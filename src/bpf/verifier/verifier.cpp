@@ -817,6 +817,11 @@ bool verifier_env::do_check() {
     const bool ok = do_check_insn(path_done);
     if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
     if (opts.log_level) {
+      if (static_cast<size_t>(idx) < opts.line_info.size() && !opts.line_info[idx].empty() &&
+          opts.line_info[idx] != last_linfo_) {
+        last_linfo_ = opts.line_info[idx];
+        log_line("; " + last_linfo_);
+      }
       std::string line = fmt::format("{}: {}", idx, insn_str(idx));
       if (opts.log_level >= 2 && ok && !path_done) line += " ; " + state_str(cur);
       log_line(line);

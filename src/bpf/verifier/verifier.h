@@ -66,6 +66,10 @@ struct prog_context {
 struct verify_opts {
   prog_context ctx;
   int log_level = 0;  // 0: the error line only; 1: the path that failed; 2: state per insn
+  // Source lines from .BTF.ext, by instruction (empty where none starts): the log prints
+  // "; <source> @ <file>:<line>" before an instruction whose line differs from the last one
+  // printed, as the kernel's verbose_linfo() does.
+  std::vector<std::string> line_info;
 };
 
 struct verify_stats {
