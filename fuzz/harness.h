@@ -24,13 +24,9 @@ struct outcome {
   result<uint64_t> run = error{"not run"};
 };
 
-inline outcome run_bytes(const uint8_t* data, size_t size) {
+// The harness's maps (fds 0, 1, 2) and kfunc in rt.
+inline void setup_runtime(mmbpf::bpf::runtime& rt) {
   using namespace mmbpf::bpf;
-  outcome o;
-  std::vector<insn> insns(size / sizeof(insn));
-  std::memcpy(insns.data(), data, insns.size() * sizeof(insn));
-
-  runtime rt;
   rt.seed_prandom(1);
   (void)rt.create_map({.map_type = BPF_MAP_TYPE_ARRAY,
                        .key_size = 4,
@@ -48,7 +44,16 @@ inline outcome run_bytes(const uint8_t* data, size_t size) {
                        .max_entries = 4096,
                        .name = "rb"});
   (void)rt.kfuncs().add({.name = "kf_sum", .fn = kf_sum, .btf_id = 1});
+}
 
+inline outcome run_bytes(const uint8_t* data, size_t size) {
+  using namespace mmbpf::bpf;
+  outcome o;
+  std::vector<insn> insns(size / sizeof(insn));
+  std::memcpy(insns.data(), data, insns.size() * sizeof(insn));
+
+  runtime rt;
+  setup_runtime(rt);
   auto prog = bpf_prog::load(rt, std::move(insns), {.name = "fuzz", .fd_array = {0, 1, 2}});
   if (!prog) return o;
   o.loaded = true;

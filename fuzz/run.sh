@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target and fuzzes it from its seeds, in fuzz-corpus/TARGET.
-#   fuzz/run.sh [TARGET] [SECONDS]     TARGET: fuzz_interp (default) or fuzz_object; 3600 s default
-# fuzz_interp starts from the programs in fuzz/seeds/*.s, fuzz_object from the test objects.
+#   fuzz/run.sh [TARGET] [SECONDS]     TARGET: fuzz_interp (default), fuzz_verifier or fuzz_object;
+#                                      3600 s default
+# fuzz_interp and fuzz_verifier start from the programs in fuzz/seeds/*.s, fuzz_object from the
+# test objects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-fuzz_interp}
@@ -12,7 +14,7 @@ cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j2 --target "$tar
 corpus=fuzz-corpus/$target
 mkdir -p "$corpus"
 case "$target" in
-  fuzz_interp)
+  fuzz_interp|fuzz_verifier)
     for s in fuzz/seeds/*.s; do
       build/mmbpf asm < "$s" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read()))' \
         > "$corpus/seed-$(basename "$s" .s)"

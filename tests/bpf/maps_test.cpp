@@ -753,7 +753,9 @@ INSTANTIATE_TEST_SUITE_P(TypesAndKeySizes, HashKeySizes,
                                             ::testing::Values(1u, 4u, 8u, 12u, 16u, 20u, 64u)));
 
 TEST_P(HashKeySizes, AgreesWithAReferenceMap) {
-  const auto [type, ks] = GetParam();
+  const auto param = GetParam();
+  const auto type = std::get<0>(param);
+  const auto ks = std::get<1>(param);  // not a structured binding: clang 14 cannot capture one
   const uint32_t n = 512;
   auto m = make(type, ks, 8, n);
   std::map<std::vector<uint8_t>, uint64_t> ref;

@@ -250,6 +250,23 @@ TEST(Verifier, AReservedRecordMustBeSubmittedOnEveryPath) {
   EXPECT_EQ(r.error, "invalid access to memory, mem_size=8 off=8 size=8") << r.log;
 }
 
+// Found by fuzz_verifier: a hash map passed to bpf_ringbuf_reserve was accepted, and the
+// helper faulted at run time.
+TEST(Verifier, RingbufHelpersTakeRingbufMapsOnly) {
+  runtime rt;
+  const int fd = with_map(rt);
+  const verify_result r = check(rt, fmt::format(
+                                        "r1 = map_fd[{}]\n"
+                                        "r2 = 8\n"
+                                        "r3 = 0\n"
+                                        "call bpf_ringbuf_reserve#131\n"
+                                        "r0 = 0\n"
+                                        "exit\n",
+                                        fd));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "cannot pass map_type 2 into func bpf_ringbuf_reserve#131") << r.log;
+}
+
 TEST(Verifier, BpfToBpfCalls) {
   // the callee sees r1-r5, returns in r0; the caller's r6-r9 survive
   accept(

@@ -194,6 +194,14 @@ bool verifier_env::check_helper_call(const insn& i) {
         return fail("internal: unhandled argument type {}", static_cast<int>(at));
     }
   }
+  // check_map_func_compatibility(): ring buffers go with the ringbuf helpers only
+  if (meta_map) {
+    const bool rb_map = meta_map->type() == BPF_MAP_TYPE_RINGBUF;
+    const bool rb_func = id == BPF_FUNC_ringbuf_output || id == BPF_FUNC_ringbuf_reserve ||
+                         id == BPF_FUNC_ringbuf_query;
+    if (rb_map != rb_func)
+      return fail("cannot pass map_type {} into func {}#{}", meta_map->type(), fp->name, id);
+  }
   if (fp->releases_ringbuf && !release_reference(release_ref))
     return fail("R1 must be referenced when passed to release function");
   if (callback_subprog >= 0) {
