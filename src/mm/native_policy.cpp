@@ -47,6 +47,11 @@ struct id_lists {
     next.push_back(s);
     return s;
   }
+  // The sentinel heads[index] (one list per memcg index), made on first use.
+  uint32_t head_of(std::vector<uint32_t>& heads, uint32_t index) {
+    while (heads.size() <= index) heads.push_back(add_sentinel());
+    return heads[index];
+  }
   bool linked(uint32_t id) const { return prev[id] != nil; }
   bool empty(uint32_t s) const { return next[s] == s; }
   uint32_t tail(uint32_t s) const { return prev[s]; }
@@ -105,10 +110,7 @@ class list_policy final : public cache_policy {
   }
 
  private:
-  uint32_t sentinel(uint32_t memcg_index) {
-    while (sentinels_.size() <= memcg_index) sentinels_.push_back(l_.add_sentinel());
-    return sentinels_[memcg_index];
-  }
+  uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
 
   model& m_;
   bool move_on_access_;
@@ -552,10 +554,7 @@ class mru_policy final : public cache_policy {
   }
 
  private:
-  uint32_t sentinel(uint32_t memcg_index) {
-    while (sentinels_.size() <= memcg_index) sentinels_.push_back(l_.add_sentinel());
-    return sentinels_[memcg_index];
-  }
+  uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
 
   model& m_;
   id_lists l_;
@@ -621,10 +620,7 @@ class lfu_sampled_policy final : public cache_policy {
     if (!evictable_now(m_.folio_by_id(id))) return INT64_MAX;
     return static_cast<int64_t>(freq_[id]);
   }
-  uint32_t sentinel(uint32_t memcg_index) {
-    while (sentinels_.size() <= memcg_index) sentinels_.push_back(l_.add_sentinel());
-    return sentinels_[memcg_index];
-  }
+  uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
 
   model& m_;
   uint32_t n_;
