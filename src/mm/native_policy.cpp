@@ -76,18 +76,24 @@ struct id_lists {
   }
 };
 
-// lru / fifo: one list per memcg; new folios at the head, evictions from the tail.
+// lru / fifo / mru: one list per memcg, new folios at the head. lru and mru move an accessed
+// folio to the head; lru and fifo evict from the tail, skipping folios the model would refuse;
+// mru (the twin of cache_ext_mru) evicts from the head, proposing folios that are evictable
+// now and passing over at most max_skip of the others in one call (then it stops: the
+// kernel's LRU evicts what is still missing).
 class list_policy final : public cache_policy {
  public:
-  list_policy(model& m, bool move_on_access)
-      : m_(m), move_on_access_(move_on_access), l_(static_cast<uint32_t>(m.nr_folio_frames())) {}
+  enum class order { lru, fifo, mru };
+  static constexpr unsigned max_skip = 200;  // mru.bpf.c's MAX_SKIP
+
+  list_policy(model& m, order o) : m_(m), order_(o), l_(static_cast<uint32_t>(m.nr_folio_frames())) {}
 
   void folio_added(folio* f) override {
     const uint32_t id = m_.folio_id(f);
     if (!l_.linked(id)) l_.link_head(sentinel(model::folio_memcg(f)->index), id);
   }
   void folio_accessed(folio* f) override {
-    if (!move_on_access_) return;
+    if (order_ == order::fifo) return;
     const uint32_t id = m_.folio_id(f);
     if (!l_.linked(id)) return;  // not on a list (added before the policy was attached)
     l_.unlink(id);
@@ -97,14 +103,17 @@ class list_policy final : public cache_policy {
     const uint32_t id = m_.folio_id(f);
     if (l_.linked(id)) l_.unlink(id);
   }
-  // From the tail (least recently used / first in), skipping folios the model would refuse.
   unsigned evict_folios(memcg& mc, unsigned request, folio** out) override {
     const uint32_t s = sentinel(mc.index);
-    unsigned n = 0, visited = 0;
-    for (uint32_t id = l_.tail(s); id != s && n < request && visited < 4096;
-         id = l_.prev[id], ++visited) {
+    const bool mru = order_ == order::mru;
+    unsigned n = 0, skipped = 0, visited = 0;
+    for (uint32_t id = mru ? l_.next[s] : l_.tail(s); id != s && n < request && visited < 4096;
+         id = mru ? l_.next[id] : l_.prev[id], ++visited) {
       folio* f = m_.folio_by_id(id);
-      if (evictable(f)) out[n++] = f;
+      if (mru ? evictable_now(f) : evictable(f))
+        out[n++] = f;
+      else if (mru && skipped++ >= max_skip)
+        break;
     }
     return n;
   }
@@ -113,7 +122,7 @@ class list_policy final : public cache_policy {
   uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
 
   model& m_;
-  bool move_on_access_;
+  order order_;
   id_lists l_;
   std::vector<uint32_t> sentinels_;  // per memcg index
 };
@@ -512,55 +521,6 @@ class lfu_policy final : public cache_policy {
   std::vector<uint32_t> heads_;  // per memcg index: its head bucket
 };
 
-// ---- MRU (the twin of cache_ext_mru) --------------------------------------------------------
-
-// One list per memcg, the most recently added or accessed folio at the head; eviction walks
-// from the head and proposes folios that are evictable now, passing over at most max_skip of
-// the others in one call (then it stops: the kernel's LRU evicts what is still missing).
-class mru_policy final : public cache_policy {
- public:
-  static constexpr unsigned max_skip = 200;  // mru.bpf.c's MAX_SKIP
-
-  explicit mru_policy(model& m) : m_(m), l_(static_cast<uint32_t>(m.nr_folio_frames())) {}
-
-  void folio_added(folio* f) override {
-    const uint32_t id = m_.folio_id(f);
-    if (!l_.linked(id)) l_.link_head(sentinel(model::folio_memcg(f)->index), id);
-  }
-  // bpf_cache_ext_list_move(list, folio, false): to the head, on every notification.
-  void folio_accessed(folio* f) override {
-    const uint32_t id = m_.folio_id(f);
-    if (!l_.linked(id)) return;
-    l_.unlink(id);
-    l_.link_head(sentinel(model::folio_memcg(f)->index), id);
-  }
-  void folio_evicted(folio* f) override {
-    const uint32_t id = m_.folio_id(f);
-    if (l_.linked(id)) l_.unlink(id);
-  }
-  unsigned evict_folios(memcg& mc, unsigned request, folio** out) override {
-    const uint32_t s = sentinel(mc.index);
-    unsigned n = 0, skipped = 0, visited = 0;
-    for (uint32_t id = l_.next[s]; id != s && n < request && visited < 4096;
-         id = l_.next[id], ++visited) {
-      folio* f = m_.folio_by_id(id);
-      if (evictable_now(f)) {
-        out[n++] = f;
-      } else if (skipped++ >= max_skip) {
-        break;
-      }
-    }
-    return n;
-  }
-
- private:
-  uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
-
-  model& m_;
-  id_lists l_;
-  std::vector<uint32_t> sentinels_;  // per memcg index
-};
-
 // ---- sampled LFU (the twin of cache_ext_sampling) -------------------------------------------
 
 // bpf_cache_ext_list_sample() over one list per memcg with score = frequency, done in C++:
@@ -637,12 +597,12 @@ std::vector<std::string_view> native_policy_names() {
 }
 
 result<std::unique_ptr<cache_policy>> make_native_policy(std::string_view name, model& m) {
-  if (name == "lru") return std::unique_ptr<cache_policy>(new list_policy(m, true));
-  if (name == "fifo") return std::unique_ptr<cache_policy>(new list_policy(m, false));
+  if (name == "lru") return std::unique_ptr<cache_policy>(new list_policy(m, list_policy::order::lru));
+  if (name == "fifo") return std::unique_ptr<cache_policy>(new list_policy(m, list_policy::order::fifo));
   if (name == "sieve") return std::unique_ptr<cache_policy>(new sieve_policy(m));
   if (name == "s3fifo") return std::unique_ptr<cache_policy>(new s3fifo_policy(m));
   if (name == "lfu") return std::unique_ptr<cache_policy>(new lfu_policy(m));
-  if (name == "mru") return std::unique_ptr<cache_policy>(new mru_policy(m));
+  if (name == "mru") return std::unique_ptr<cache_policy>(new list_policy(m, list_policy::order::mru));
   if (name == "lfu_sampled") return std::unique_ptr<cache_policy>(new lfu_sampled_policy(m));
   std::string known;
   for (auto n : native_policy_names()) known += (known.empty() ? "" : ", ") + std::string(n);
