@@ -686,6 +686,12 @@ struct bpf_dummy_ops {
 	int (*test_sleepable)(struct bpf_dummy_ops_state *cb);
 };
 
+/* ---- open-coded iterators (kernel/bpf/bpf_iter.c): opaque to programs ----------------- */
+
+struct bpf_iter_num {
+	u64 __opaque[1];
+} __attribute__((aligned(8)));
+
 /* ---- uapi (include/uapi/linux/bpf.h): for BPF C only, not in the model's BTF ----------- */
 
 #if !defined(__cplusplus) && !defined(__LINUX_BPF_H__) && !defined(_UAPI__LINUX_BPF_H__)

@@ -53,7 +53,9 @@ int vmlinux_btf_anchor(void)
 		+ T(struct cache_ext_list_node) + T(struct sampling_options)
 		+ T(struct cache_ext_iterate_opts) + T(struct cache_ext_ops)
 		/* struct_ops test type */
-		+ T(struct bpf_dummy_ops_state) + T(struct bpf_dummy_ops);
+		+ T(struct bpf_dummy_ops_state) + T(struct bpf_dummy_ops)
+		/* open-coded iterators */
+		+ T(struct bpf_iter_num);
 }
 
 /*
@@ -63,6 +65,16 @@ int vmlinux_btf_anchor(void)
  * the runtime binds each name to its C++ implementation (src/ext/...).
  */
 #define KFUNC __attribute__((noinline, used))
+
+/* kernel/bpf/helpers.c and kernel/bpf/bpf_iter.c: the generic set every program type has */
+KFUNC void bpf_rcu_read_lock(void) {}
+KFUNC void bpf_rcu_read_unlock(void) {}
+KFUNC int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) { return 0; }
+KFUNC int *bpf_iter_num_next(struct bpf_iter_num *it) { return 0; }
+KFUNC void bpf_iter_num_destroy(struct bpf_iter_num *it) {}
+KFUNC struct task_struct *bpf_task_from_pid(s32 pid) { return 0; }
+KFUNC struct task_struct *bpf_task_acquire(struct task_struct *p) { return 0; }
+KFUNC void bpf_task_release(struct task_struct *p) {}
 
 /* cache_ext (mm/cache_ext_ds.c) */
 KFUNC u64 bpf_cache_ext_ds_registry_new_list(struct mem_cgroup *memcg) { return 0; }

@@ -5,6 +5,7 @@
 
 #include "bpf/helper_ids.h"
 #include "bpf/helpers.h"
+#include "bpf/kfuncs_generic.h"
 
 namespace mmbpf::bpf {
 
@@ -119,6 +120,7 @@ uint64_t core_poison_call(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
 
 runtime::runtime() : helpers_(max_helper_id) {
   register_standard_helpers(*this);
+  register_generic_kfuncs(*this);
   (void)kfuncs_.add({.name = unresolved_weak_kfunc, .fn = unresolved_weak_kfunc_call});
   (void)kfuncs_.add({.name = core_poison_kfunc, .fn = core_poison_call});
   // net/bpf/bpf_dummy_struct_ops.c: the kernel's struct_ops type for testing loaders.

@@ -179,6 +179,9 @@ class runtime {
   // seed 0, printk into trace_log().
   std::function<uint64_t()> ktime_get_ns;
   std::function<uint64_t()> get_current_pid_tgid;
+  // The task (struct task_struct in the model's layout) of a pid, or nullptr: what
+  // bpf_task_from_pid() finds. Default: none.
+  std::function<void*(int32_t pid)> find_task;
   uint64_t now_ns();    // ktime_get_ns or the default clock
   uint64_t pid_tgid();  // get_current_pid_tgid or 0
   void seed_prandom(uint64_t seed) { prandom_state_ = seed; }

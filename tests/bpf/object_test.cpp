@@ -177,6 +177,26 @@ TEST(Object, StructOpsInstanceBindsProgramsByMember) {
   EXPECT_EQ(run(*t2, args2, sizeof args2), 10u);
 }
 
+// bpf_for() / bpf_repeat() (bpf/include/bpf_iter.bpf.h) as clang compiles them: the load
+// verifies each loop by the iterator rules (no bound to unroll), and they run.
+TEST(Object, OpenCodedIteratorLoopsVerifyAndRun) {
+  auto o = open("obj_iter");
+  ASSERT_TRUE(o);
+  runtime rt;
+  auto r = o->load(rt);
+  ASSERT_TRUE(r) << r.err().msg;
+  int state = 10;
+  ASSERT_TRUE(rt.regions().add({.start = reinterpret_cast<uintptr_t>(&state), .size = sizeof state,
+                                .name = "bpf_dummy_ops_state"}));
+  uint64_t args1[1] = {reinterpret_cast<uint64_t>(&state)};
+  EXPECT_EQ(run(*o->find_program("sum_below"), args1, sizeof args1), 45u);
+  state = 0;
+  EXPECT_EQ(run(*o->find_program("sum_below"), args1, sizeof args1), 0u);
+  uint64_t args2[5] = {0, 7, 10, 0, 30};  // the first multiple of 7 in [10, 30)
+  EXPECT_EQ(run(*o->find_program("first_multiple"), args2, sizeof args2), 14u);
+  EXPECT_EQ(run(*o->find_program("repeat_in_rcu"), args1, sizeof args1), 5u);
+}
+
 TEST(Object, StructOpsProgramReadingTooManyArgumentsIsRefused) {
   auto o = open("obj_struct_ops_bad");
   ASSERT_TRUE(o);

@@ -25,11 +25,11 @@ TEST(Verify, ARejectionNamesTheSourceLineAndTheReason) {
   EXPECT_NE(o.out.find("; bpf_cache_ext_list_add(l, (struct folio *)0x1000); @ kfunc_bad_args.bpf.c:17\n"),
             std::string::npos)
       << o.out;
-  EXPECT_NE(o.out.find("\nR2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_\nprocessed "), std::string::npos)
+  EXPECT_NE(o.out.find("\narg#1 pointer type STRUCT folio must point to scalar, or struct with scalar\nprocessed "), std::string::npos)
       << o.out;
   EXPECT_EQ(o.err,
             "mmbpf verify: kfunc_bad_args.bpf.o: program 'bad_folio_added' (cache_ext_ops.folio_added): "
-            "verifier: R2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_\n");
+            "verifier: arg#1 pointer type STRUCT folio must point to scalar, or struct with scalar\n");
 }
 
 TEST(Verify, BadInput) {

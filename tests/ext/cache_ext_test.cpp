@@ -107,7 +107,7 @@ TEST(CacheExt, ObjectsNotOfTheKfuncsTypeAreRefusedAtLoad) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().msg,
             "kfunc_bad_args.bpf.o: program 'bad_folio_added' (cache_ext_ops.folio_added): "
-            "verifier: R2 type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_");
+            "verifier: arg#1 pointer type STRUCT folio must point to scalar, or struct with scalar");
 }
 
 TEST(CacheExt, OnlyInitMayCreateLists) {

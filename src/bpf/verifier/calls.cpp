@@ -70,6 +70,9 @@ bool verifier_env::verify_callback(int subprog, const std::array<bpf_reg_state, 
   if (cur.curframe + 1 >= max_call_frames)
     return fail("the call stack of {} frames is too deep !", cur.curframe + 2);
   verifier_state cb = cur;
+  // The callback's path ends at its exit, so it must release what it acquires there, and it
+  // cannot release its caller's references (which a run of zero iterations would keep).
+  cb.refs.clear();
   // The callback cannot reach its callers' registers, nor their stacks unless an argument
   // points there: forget them, so that its paths prune against each other across call sites
   // (the kernel's liveness does this).
@@ -102,6 +105,107 @@ bool verifier_env::verify_callback(int subprog, const std::array<bpf_reg_state, 
 
 // ---- helpers -------------------------------------------------------------------------------
 
+// The register types an argument accepts (struct bpf_reg_types), as check_reg_type() lists
+// them in "R1 type=scalar expected=...".
+static const char* expected_types(arg_type at) {
+  switch (at) {
+    case ARG_CONST_MAP_PTR: return "map_ptr";
+    case ARG_PTR_TO_MAP_KEY:
+    case ARG_PTR_TO_MAP_VALUE:
+    case ARG_PTR_TO_MEM:
+    case ARG_PTR_TO_UNINIT_MEM:  // mem_types
+      return "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
+    case ARG_CONST_SIZE:
+    case ARG_CONST_SIZE_OR_ZERO:
+    case ARG_CONST_ALLOC_SIZE_OR_ZERO: return "scalar";
+    case ARG_PTR_TO_FUNC: return "func";
+    case ARG_PTR_TO_STACK_OR_NULL: return "fp";
+    case ARG_PTR_TO_SPIN_LOCK: return "map_value";
+    case ARG_PTR_TO_RINGBUF_MEM: return "ringbuf_mem";
+    default: return "?";
+  }
+}
+
+// check_reg_type(): whether `type` is one of the types argument `at` accepts.
+static bool reg_type_ok(arg_type at, uint32_t type) {
+  switch (at) {
+    case ARG_CONST_MAP_PTR: return type == CONST_PTR_TO_MAP;
+    case ARG_PTR_TO_MEM:  // a read-only argument (MEM_RDONLY) takes read-only memory too
+      type &= ~uint32_t{MEM_RDONLY};
+      [[fallthrough]];
+    case ARG_PTR_TO_MAP_KEY:
+    case ARG_PTR_TO_MAP_VALUE:
+    case ARG_PTR_TO_UNINIT_MEM:
+      return type == PTR_TO_STACK || type == PTR_TO_MAP_KEY || type == PTR_TO_MAP_VALUE ||
+             type == PTR_TO_MEM || type == (PTR_TO_MEM | MEM_RINGBUF) ||
+             type == (PTR_TO_BTF_ID | PTR_TRUSTED);
+    case ARG_CONST_SIZE:
+    case ARG_CONST_SIZE_OR_ZERO:
+    case ARG_CONST_ALLOC_SIZE_OR_ZERO: return type == SCALAR_VALUE;
+    case ARG_PTR_TO_FUNC: return type == PTR_TO_FUNC;
+    case ARG_PTR_TO_STACK_OR_NULL: return type == PTR_TO_STACK;
+    case ARG_PTR_TO_SPIN_LOCK: return type == PTR_TO_MAP_VALUE;
+    case ARG_PTR_TO_RINGBUF_MEM: return type == (PTR_TO_MEM | MEM_RINGBUF);
+    default: return false;
+  }
+}
+
+// register_is_null(): a scalar known to be zero.
+static bool reg_is_null(const bpf_reg_state& r) {
+  return base_type(r.type) == SCALAR_VALUE && tnum_equals_const(r.var_off, 0);
+}
+
+// The maps bpf_for_each_map_elem iterates (map_ops->map_for_each_callback).
+static bool map_has_for_each(uint32_t type) {
+  switch (type) {
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY: return true;
+    default: return false;
+  }
+}
+
+// check_mem_size_reg(): the size argument regno of the memory in regno - 1.
+static bool check_mem_size_reg(verifier_env& env, int regno, bool zero_size_allowed, bpf_access_type t) {
+  const bpf_reg_state& reg = env.regs()[regno];
+  if (reg.smin_value < 0)
+    return env.fail("R{} min value is negative, either use unsigned or 'var &= const'", regno);
+  if (reg.umin_value == 0 && !zero_size_allowed)
+    return env.fail("R{} invalid zero-sized read: u64=[{},{}]", regno, static_cast<int64_t>(reg.umin_value),
+                static_cast<int64_t>(reg.umax_value));
+  if (reg.umax_value >= (uint64_t{1} << 29))  // BPF_MAX_VAR_SIZ
+    return env.fail("R{} unbounded memory access, use 'var &= const' or 'if (var < const)'", regno);
+  if (!env.check_helper_mem_access(regno - 1, reg.umin_value, reg.umax_value, t, zero_size_allowed))
+    return false;
+  env.mark_chain_precision(regno);
+  return true;
+}
+
+// get_constant_map_key(): the key an array lookup's key argument (on the stack) holds, if it is
+// known — zero bytes (STACK_ZERO) or a spilled constant scalar that ends where the key does —
+// else -1. Only whole 8-byte spills are tracked here, so a narrower constant spill (the kernel
+// tracks 4-byte ones) is not a known key.
+static int64_t constant_map_key(verifier_env& env, const bpf_reg_state& key, uint32_t key_size) {
+  if (key.type != PTR_TO_STACK || !tnum_is_const(key.var_off)) return -1;
+  const int64_t so = int64_t{key.off} + static_cast<int64_t>(key.var_off.value);
+  if (so >= 0 || so < -stack_size) return -1;
+  const int64_t spi = (-so - 1) / 8;
+  const int64_t slot_end = -spi * 8;  // one past the slot's last byte
+  const stack_slot& s = env.cur.frame[key.frameno]->stack[static_cast<size_t>(spi)];
+  int64_t zero = 0;
+  for (int64_t b = so; b < slot_end && s.slot_type[static_cast<size_t>(b - (slot_end - 8))] == STACK_ZERO; ++b) ++zero;
+  if (zero >= key_size) return 0;
+  if (s.slot_type[0] != STACK_SPILL || base_type(s.spilled_ptr.type) != SCALAR_VALUE) return -1;
+  if (slot_end - so != key_size || !tnum_is_const(s.spilled_ptr.var_off)) return -1;
+  if (key.frameno != env.cur.curframe) return -1;  // precision is marked in the current frame
+  // the key's value decides the result's type: it must be compared exactly when pruning
+  env.mark_chain_precision(-1, static_cast<int>(slot_end - 8));
+  return static_cast<int64_t>(s.spilled_ptr.var_off.value);
+}
+
 bool verifier_env::check_helper_call(const insn& i) {
   const int id = i.imm;
   const func_proto* fp = helper_proto_of(id);
@@ -109,69 +213,83 @@ bool verifier_env::check_helper_call(const insn& i) {
   if (cur.active_lock && id != BPF_FUNC_spin_unlock)
     return fail("function calls are not allowed while holding a lock");
   bpf_reg_state* r = regs();
+  // struct bpf_call_arg_meta
   const bpf_map* meta_map = nullptr;
-  uint32_t release_ref = 0;
+  uint32_t ref_obj_id = 0;
+  int release_regno = 0;
   int callback_subprog = -1;
   bpf_reg_state callback_ctx;
   uint64_t alloc_size = 0;
+  int64_t const_map_key = -1;
+  // check_func_arg()
   for (int a = 0; a < 5; ++a) {
     const arg_type at = fp->args[a];
     const int regno = BPF_REG_1 + a;
     if (at == ARG_DONTCARE) continue;
     if (!check_reg_read(regno)) return false;
+    if (at == ARG_ANYTHING) continue;
     const bpf_reg_state& reg = r[regno];
-    const uint32_t bt = base_type(reg.type);
-    auto expect = [&](const char* what) {
-      return fail("R{} type={} expected={}", regno, type_str(reg.type), what);
-    };
+    // check_reg_type(); a callback's context may be NULL
+    const bool null_ok = at == ARG_PTR_TO_STACK_OR_NULL && reg_is_null(reg);
+    if (!null_ok && !reg_type_ok(at, reg.type))
+      return fail("R{} type={} expected={}", regno, type_str(reg.type), expected_types(at));
+    // check_func_arg_reg_off(): a released pointer is the object's start
+    if (at == ARG_PTR_TO_RINGBUF_MEM) {
+      if (reg.off)
+        return fail("R{} must have zero offset when passed to release func or trusted arg to kfunc", regno);
+      if (!tnum_equals_const(reg.var_off, 0))
+        return fail("variable {} access var_off={} disallowed", type_str(reg.type), tnum_str(reg.var_off));
+      if (!reg.ref_obj_id) return fail("R{} must be referenced when passed to release function", regno);
+      release_regno = regno;
+    }
+    if (reg.ref_obj_id) {
+      if (ref_obj_id)
+        return fail("more than one arg with ref_obj_id R{} {} {}", regno, reg.ref_obj_id, ref_obj_id);
+      ref_obj_id = reg.ref_obj_id;
+    }
     switch (at) {
-      case ARG_ANYTHING:
-        break;
       case ARG_CONST_MAP_PTR:
-        if (reg.type != CONST_PTR_TO_MAP) return expect("map_ptr");
         meta_map = reg.map_ptr;
         break;
-      case ARG_PTR_TO_MAP_KEY:
+      case ARG_PTR_TO_MAP_KEY: {
+        if (!meta_map) return fail("invalid map_ptr to access map->key");
+        const uint32_t sz = meta_map->attr().key_size;
+        if (!check_helper_mem_access(regno, sz, sz, BPF_READ, false)) return false;
+        // can_elide_value_nullness(): a constant key of an array map
+        if (meta_map->type() == BPF_MAP_TYPE_ARRAY || meta_map->type() == BPF_MAP_TYPE_PERCPU_ARRAY)
+          const_map_key = constant_map_key(*this, reg, sz);
+        break;
+      }
       case ARG_PTR_TO_MAP_VALUE: {
-        if (!meta_map) return fail("invalid map_ptr to access map->{}", at == ARG_PTR_TO_MAP_KEY ? "key" : "value");
-        if (reg.type & PTR_MAYBE_NULL) return expect("fp, pkt, pkt_meta, map_key, map_value");
-        const uint32_t sz = at == ARG_PTR_TO_MAP_KEY ? meta_map->attr().key_size : meta_map->attr().value_size;
+        if (!meta_map) return fail("invalid map_ptr to access map->value");
+        const uint32_t sz = meta_map->attr().value_size;
         if (!check_helper_mem_access(regno, sz, sz, BPF_READ, false)) return false;
         break;
       }
       case ARG_PTR_TO_MEM:
       case ARG_PTR_TO_UNINIT_MEM: {
         const arg_type next = a + 1 < 5 ? fp->args[a + 1] : ARG_DONTCARE;
-        const bpf_reg_state& sz = r[regno + 1];
         if (next != ARG_CONST_SIZE && next != ARG_CONST_SIZE_OR_ZERO) return fail("internal: mem without size");
-        if (!check_reg_read(regno + 1)) return false;
-        if (!is_const_size(sz)) return fail("R{} type={} expected=scalar", regno + 1, type_str(sz.type));
-        mark_chain_precision(regno + 1);
-        if (sz.smin_value < 0)
-          return fail("R{} min value is negative, either use unsigned or 'var &= const'", regno + 1);
-        if (reg.type & PTR_MAYBE_NULL) return expect("fp, pkt, pkt_meta, map_key, map_value, mem");
-        if (!check_helper_mem_access(regno, sz.umin_value, sz.umax_value,
-                                     at == ARG_PTR_TO_UNINIT_MEM ? BPF_WRITE : BPF_READ,
-                                     next == ARG_CONST_SIZE_OR_ZERO))
-          return false;
-        ++a;  // the size argument is checked with it
-        break;
+        break;  // checked with its size, the next argument
       }
+      case ARG_CONST_SIZE:
+      case ARG_CONST_SIZE_OR_ZERO:
+        if (!check_mem_size_reg(*this, regno, at == ARG_CONST_SIZE_OR_ZERO,
+                                fp->args[a - 1] == ARG_PTR_TO_UNINIT_MEM ? BPF_WRITE : BPF_READ))
+          return false;
+        break;
       case ARG_CONST_ALLOC_SIZE_OR_ZERO:
-        if (bt != SCALAR_VALUE || !tnum_is_const(reg.var_off))
-          return fail("R{} is not a known constant'", regno);
+        if (!tnum_is_const(reg.var_off)) return fail("R{} is not a known constant'", regno);
         alloc_size = reg.var_off.value;
         mark_chain_precision(regno);
         break;
       case ARG_PTR_TO_FUNC:
-        if (bt != PTR_TO_FUNC) return expect("func");
         callback_subprog = static_cast<int>(reg.subprogno);
         break;
       case ARG_PTR_TO_STACK_OR_NULL:
         callback_ctx = reg;
         break;
       case ARG_PTR_TO_SPIN_LOCK:
-        if (bt != PTR_TO_MAP_VALUE || (reg.type & PTR_MAYBE_NULL)) return expect("map_value");
         if (!check_helper_mem_access(regno, 4, 4, BPF_WRITE, false)) return false;
         if (id == BPF_FUNC_spin_lock) {
           if (cur.active_lock) return fail("Locking two bpf_spin_locks are not allowed");
@@ -184,37 +302,29 @@ bool verifier_env::check_helper_call(const insn& i) {
         }
         break;
       case ARG_PTR_TO_RINGBUF_MEM:
-        if (bt != PTR_TO_MEM || !(reg.type & MEM_RINGBUF) || (reg.type & PTR_MAYBE_NULL))
-          return expect("ringbuf_mem");
-        if (reg.off || !tnum_equals_const(reg.var_off, 0))
-          return fail("R{} must have zero offset when passed to release func", regno);
-        release_ref = reg.ref_obj_id;
         break;
       default:
         return fail("internal: unhandled argument type {}", static_cast<int>(at));
     }
   }
-  // check_map_func_compatibility(): ring buffers go with the ringbuf helpers only
-  if (meta_map) {
-    const bool rb_map = meta_map->type() == BPF_MAP_TYPE_RINGBUF;
-    const bool rb_func = id == BPF_FUNC_ringbuf_output || id == BPF_FUNC_ringbuf_reserve ||
-                         id == BPF_FUNC_ringbuf_query;
-    if (rb_map != rb_func)
-      return fail("cannot pass map_type {} into func {}#{}", meta_map->type(), fp->name, id);
-  }
-  if (fp->releases_ringbuf && !release_reference(release_ref))
-    return fail("R1 must be referenced when passed to release function");
+  if (release_regno && !release_reference(ref_obj_id))
+    return fail("func {}#{} reference has not been acquired before", fp->name, id);
+  // push_callback_call()
   if (callback_subprog >= 0) {
     std::array<bpf_reg_state, 5> args;
     for (auto& a : args) mark_reg_not_init(a);
+    bool verify = true;
     if (fp->cb == CB_LOOP) {
+      // set_loop_callback_state(): (index, ctx); the index is an unknown scalar. The callback
+      // runs only if nr_loops may be non-zero, which the kernel decides on R1's precise value.
+      mark_chain_precision(BPF_REG_1);
+      verify = regs()[BPF_REG_1].umax_value > 0;
       mark_reg_unknown(args[0]);
-      coerce_reg_to_size(args[0], 4);
       args[1] = callback_ctx;
     } else if (fp->cb == CB_FOR_EACH_MAP) {
-      mark_reg_known(args[0], 0);
-      args[0].type = CONST_PTR_TO_MAP;
-      args[0].map_ptr = meta_map;
+      // set_map_elem_callback_state(): (map, key, value, ctx)
+      if (!map_has_for_each(meta_map->type())) return fail("callback function not allowed for map");
+      args[0] = regs()[BPF_REG_1];
       mark_reg_known(args[1], 0);
       args[1].type = PTR_TO_MAP_KEY;
       args[1].map_ptr = meta_map;
@@ -223,8 +333,10 @@ bool verifier_env::check_helper_call(const insn& i) {
       args[2].map_ptr = meta_map;
       args[3] = callback_ctx;
     }
-    if (!verify_callback(callback_subprog, args, 0, 1)) return false;
-    forget_stack_for_callback(cur, callback_ctx);
+    if (verify) {
+      if (!verify_callback(callback_subprog, args, 0, 1)) return false;
+      forget_stack_for_callback(cur, callback_ctx);
+    }
   }
   clobber_caller_saved(*this);
   bpf_reg_state& r0 = regs()[BPF_REG_0];
@@ -239,15 +351,29 @@ bool verifier_env::check_helper_call(const insn& i) {
       mark_reg_known(r0, 0);
       r0.type = PTR_TO_MAP_VALUE | PTR_MAYBE_NULL;
       r0.map_ptr = meta_map;
-      r0.id = new_id();
+      // an array lookup with a constant key below max_entries cannot fail
+      if (id == BPF_FUNC_map_lookup_elem && const_map_key >= 0 &&
+          static_cast<uint64_t>(const_map_key) < meta_map->attr().max_entries)
+        r0.type = PTR_TO_MAP_VALUE;
+      else
+        r0.id = new_id();
       break;
     case RET_PTR_TO_RINGBUF_MEM_OR_NULL:
       mark_reg_known(r0, 0);
       r0.type = PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL;
       r0.mem_size = static_cast<uint32_t>(alloc_size);
+      (void)new_id();  // the maybe-null id, replaced by the reference's (is_acquire_function)
       r0.ref_obj_id = acquire_reference(insn_idx);
       r0.id = r0.ref_obj_id;
       break;
+  }
+  // check_map_func_compatibility(): ring buffers go with the ringbuf helpers only
+  if (meta_map) {
+    const bool rb_map = meta_map->type() == BPF_MAP_TYPE_RINGBUF;
+    const bool rb_func = id == BPF_FUNC_ringbuf_output || id == BPF_FUNC_ringbuf_reserve ||
+                         id == BPF_FUNC_ringbuf_query;
+    if (rb_map != rb_func)
+      return fail("cannot pass map_type {} into func {}#{}", meta_map->type(), fp->name, id);
   }
   return true;
 }
@@ -262,6 +388,9 @@ bool verifier_env::check_kfunc_call(const insn& i) {
   if ((k->flags & KF_SLEEPABLE) && !opts.ctx.sleepable)
     return fail("program must be sleepable to call sleepable kfunc {}", k->name);
   if (cur.active_lock) return fail("function calls are not allowed while holding a lock");
+  bool rcu_handled = false;
+  if (!check_rcu_kfunc(*k, rcu_handled)) return false;
+  const bool is_iter_kfunc = k->flags & (KF_ITER_NEW | KF_ITER_NEXT | KF_ITER_DESTROY);
   const uint32_t fid = kbtf.find(k->name, BTF_KIND_FUNC);
   const struct btf_type* ft = fid ? kbtf.type(fid) : nullptr;
   const struct btf_type* proto = ft ? kbtf.type(ft->type) : nullptr;
@@ -289,6 +418,10 @@ bool verifier_env::check_kfunc_call(const insn& i) {
       continue;
     }
     const bool nullable = pname.ends_with("__nullable");
+    if (a == 0 && is_iter_kfunc) {  // the iterator (KF_ITER_*: its first argument)
+      if (!process_iter_arg(regno, *k, kbtf.skip_mods_and_typedefs(t->type))) return false;
+      continue;
+    }
     if (base_type(reg.type) == SCALAR_VALUE && tnum_equals_const(reg.var_off, 0)) {
       if (nullable) continue;
       return fail("Possibly NULL pointer passed to trusted arg{}", a);
@@ -315,7 +448,8 @@ bool verifier_env::check_kfunc_call(const insn& i) {
     }
     // a kernel object (a struct with pointers in it) must come as one (KF_ARG_PTR_TO_BTF_ID)
     if (p && (btf_is_struct(p) || btf_is_union(p)) && !scalar_only(kbtf, pt))
-      return fail("R{} type={} expected=ptr_, trusted_ptr_, rcu_ptr_", regno, type_str(reg.type));
+      return fail("arg#{} pointer type {} {} must point to scalar, or struct with scalar", a,
+                  btf_is_union(p) ? "UNION" : "STRUCT", kbtf.name(pt));
     // memory of the pointee's size (a struct of scalars, a scalar), or of an __sz argument
     uint64_t size = 0;
     if (a + 1 < nargs && kbtf.str(params[a + 1].name_off).ends_with("__sz")) {
@@ -366,21 +500,31 @@ bool verifier_env::check_kfunc_call(const insn& i) {
     mark_reg_not_init(r0);
   } else if (rtt && btf_is_ptr(rtt)) {
     const uint32_t pt = kbtf.skip_mods_and_typedefs(rtt->type);
+    const struct btf_type* ptt = kbtf.type(pt);
     mark_reg_known(r0, 0);
-    r0.type = PTR_TO_BTF_ID | PTR_TRUSTED;
-    r0.btf_id = pt;
-    if (k->flags & KF_RET_NULL) {
-      r0.type |= PTR_MAYBE_NULL;
-      r0.id = new_id();
+    if (ptt && (btf_is_struct(ptt) || btf_is_union(ptt))) {
+      r0.type = PTR_TO_BTF_ID | PTR_TRUSTED;
+      r0.btf_id = pt;
+    } else {  // a pointer to a scalar: read-only memory of its size
+      auto sz = kbtf.size_of(pt);
+      if (!sz || !*sz)
+        return fail("kernel function {} returns pointer type {} {} is not supported", k->name,
+                    ptt && btf_is_int(ptt) ? "INT" : "STRUCT", kbtf.name(pt));
+      r0.type = PTR_TO_MEM | MEM_RDONLY;
+      r0.mem_size = static_cast<uint32_t>(*sz);
     }
-    if (k->flags & KF_ACQUIRE) {
-      r0.ref_obj_id = acquire_reference(insn_idx);
-      if (!r0.id) r0.id = r0.ref_obj_id;
+    if (k->flags & KF_RET_NULL) r0.type |= PTR_MAYBE_NULL;
+    if (k->flags & KF_ACQUIRE) {  // the null check's id is the reference's
+      r0.ref_obj_id = r0.id = acquire_reference(insn_idx);
+    } else if (k->flags & KF_RET_NULL) {
+      r0.id = new_id();
     }
   } else {
     mark_reg_unknown(r0);
     if (auto sz = kbtf.size_of(rt_id); sz && *sz < 8) coerce_reg_to_size(r0, static_cast<int>(*sz));
   }
+  if (k->flags & KF_ITER_NEXT) return process_iter_next_call(BPF_REG_1);
+  (void)rcu_handled;
   return true;
 }
 
@@ -413,27 +557,51 @@ bool verifier_env::check_subprog_call(const insn& i) {
 // of its path, from the main program to the end of the path (check_return_code and leaks).
 bool verifier_env::check_exit() {
   func_state& f = frame();
-  const bool void_ret = cur.curframe == 0 && !f.in_callback && returns_void();
-  if (!void_ret && !check_reg_read(BPF_REG_0)) return false;
-  const bpf_reg_state r0 = regs()[BPF_REG_0];
-  if (cur.active_lock) return fail("bpf_spin_unlock is missing");
-  if (cur.curframe == 0 || f.in_callback) {
-    if (f.in_callback) {
-      if (base_type(r0.type) != SCALAR_VALUE) return fail("R0 not a scalar value");
-      if (f.callback_ret_min != INT64_MIN || f.callback_ret_max != INT64_MAX) mark_chain_precision(BPF_REG_0);
-      if (r0.smin_value < f.callback_ret_min || r0.smax_value > f.callback_ret_max)
-        return fail("At callback return the register R0 has smin={} smax={} should have been in [{}, {}]",
-                    r0.smin_value, r0.smax_value, f.callback_ret_min, f.callback_ret_max);
+  if (cur.curframe == 0) {
+    // check_resource_leak(): the main program ends holding no lock and no reference
+    if (cur.active_lock)
+      return fail("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
+    if (!cur.refs.empty()) {  // check_reference_leak() names each
+      for (size_t k = 0; k + 1 < cur.refs.size(); ++k)
+        log_line(fmt::format("Unreleased reference id={} alloc_insn={}", cur.refs[k].id, cur.refs[k].insn_idx));
+      return fail("Unreleased reference id={} alloc_insn={}", cur.refs.back().id, cur.refs.back().insn_idx);
     }
-    if (cur.curframe == 0 && !cur.refs.empty())
-      return fail("Unreleased reference id={} alloc_insn={}", cur.refs.front().id, cur.refs.front().insn_idx);
+    if (cur.active_rcu_lock)
+      return fail("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
+    // check_return_code()
+    if (!returns_void() && !check_reg_read(BPF_REG_0)) return false;
+    insn_idx = -1;  // this path is done
+    return true;
+  }
+  // prepare_func_exit(): R0 need not be set (the caller cannot read it then)
+  const bpf_reg_state r0 = regs()[BPF_REG_0];
+  if (base_type(r0.type) == PTR_TO_STACK) return fail("cannot return stack pointer to the caller");
+  if (f.in_callback) {
+    // mmbpf ends the callback's path here, so the lock it took would be lost
+    if (cur.active_lock) return fail("bpf_spin_unlock is missing");
+    if (base_type(r0.type) != SCALAR_VALUE) return fail("R0 not a scalar value");
+    if (f.callback_ret_min != INT64_MIN || f.callback_ret_max != INT64_MAX) {
+      mark_chain_precision(BPF_REG_0);
+      if (r0.smin_value < f.callback_ret_min || r0.smax_value > f.callback_ret_max) {
+        // verbose_invalid_scalar()
+        std::string has;
+        if (r0.smin_value > INT64_MIN) has += fmt::format(" smin={}", r0.smin_value);
+        if (r0.smax_value < INT64_MAX) has += fmt::format(" smax={}", r0.smax_value);
+        if (has.empty()) has = " unknown scalar value";
+        return fail("At callback return the register R0 has{} should have been in [{}, {}]", has,
+                    f.callback_ret_min, f.callback_ret_max);
+      }
+    }
+    if (!cur.refs.empty()) {  // reported at the main program's exit by the kernel
+      for (size_t k = 0; k + 1 < cur.refs.size(); ++k)
+        log_line(fmt::format("Unreleased reference id={} alloc_insn={}", cur.refs[k].id, cur.refs[k].insn_idx));
+      return fail("Unreleased reference id={} alloc_insn={}", cur.refs.back().id, cur.refs.back().insn_idx);
+    }
     insn_idx = -1;  // this path is done
     return true;
   }
   // back to the caller: its r0 is the callee's; its r1-r5 were clobbered at the call
   const int callsite = f.callsite;
-  if (base_type(r0.type) == PTR_TO_STACK && r0.frameno == cur.curframe)
-    return fail("cannot return stack pointer to the caller frame");
   cur.frame[cur.curframe].reset();
   --cur.curframe;
   regs()[BPF_REG_0] = r0;

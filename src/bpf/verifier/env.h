@@ -15,6 +15,7 @@
 
 #include "bpf/insn.h"
 #include "bpf/prog.h"
+#include "bpf/runtime.h"
 #include "bpf/verifier/state.h"
 #include "bpf/verifier/verifier.h"
 
@@ -29,6 +30,9 @@ enum bpf_access_type { BPF_READ = 1, BPF_WRITE = 2 };
 
 // Pairs of (old id, current id) matched while comparing two states (struct bpf_idmap).
 using id_map = std::vector<std::pair<uint32_t, uint32_t>>;
+
+// check_ids(): old's id maps one-to-one onto cur's (recorded in m).
+bool check_ids(uint32_t old_id, uint32_t cur_id, id_map& m);
 
 // A path waiting to be explored (struct bpf_verifier_stack_elem).
 struct pending_path {
@@ -88,6 +92,28 @@ class verifier_env {
   bool verify_callback(int subprog, const std::array<bpf_reg_state, 5>& args, int64_t ret_min,
                        int64_t ret_max);
 
+  // ---- iter.cpp: open-coded iterators and RCU read sections ----
+  // process_iter_arg(): the iterator argument (regs[regno], a pointer to `iter_type` on the
+  // stack) of a KF_ITER_NEW/NEXT/DESTROY kfunc: new() wants uninitialized slots and makes them
+  // an iterator holding a reference; next() and destroy() want an initialized one (destroy()
+  // releases it).
+  bool process_iter_arg(int regno, const kfunc_desc& k, uint32_t iter_type);
+  // process_iter_next_call(): after next(): this path takes the drained branch (r0 = NULL) and
+  // the branch where an element came back (depth + 1) is queued, its imprecise scalars that
+  // changed since the previous iteration widened to unknown.
+  bool process_iter_next_call(int regno);
+  bool is_iter_next_insn(int idx) const;
+  // The iterator slots of old and cur describe the same iterator (depth aside).
+  bool iter_slots_equal(const stack_slot& so, const stack_slot& sc, id_map& ids) const;
+  // Whether the iterator next() is called on here is active (loop convergence at next()).
+  bool iter_active(const verifier_state& st) const;
+  // An active iterator is at a different loop depth in old and cur: not an infinite loop.
+  bool iter_active_depths_differ(const verifier_state& old, const verifier_state& cur) const;
+  int iter_spi_ = 0, iter_nr_slots_ = 0;  // the iterator the kfunc being checked was given
+  uint32_t iter_frameno_ = 0;
+  // bpf_rcu_read_lock()/unlock() (true: handled), and the rules inside a section.
+  bool check_rcu_kfunc(const kfunc_desc& k, bool& handled);
+
   // ---- precision.cpp ----
   // Marks regs[regno] (or, with regno < 0, the spilled scalar at stack_off of the current
   // frame) precise on this path, back to where its value came from.
@@ -119,6 +145,7 @@ class verifier_env {
   std::vector<std::vector<explored*>> explored_;      // searchable, per instruction
   std::vector<std::unique_ptr<explored>> all_explored_;  // owns them (paths point to parents)
   std::vector<bool> prune_point_;
+  std::vector<bool> force_checkpoint_;  // iterator next() calls: a state is always kept
   std::vector<uint32_t> subprog_stack_depth_;  // bytes, per subprogram
   uint32_t id_gen_ = 0;
   std::vector<bool> probe_mem_;  // per insn: a load through PTR_TO_BTF_ID
@@ -137,9 +164,14 @@ class verifier_env {
   bool check_ld_imm(const insn& i);
   bool check_ptr_alu(const insn& i, bpf_reg_state& dst, const bpf_reg_state& ptr,
                      const bpf_reg_state& off_reg);
+  bool check_reg_sane_offset(const bpf_reg_state& reg, uint32_t ptr_type);
+  void sync_linked_regs(verifier_state& st, const bpf_reg_state& known);
+  bool check_max_stack_depth();
+  uint64_t exact_state_hash(const verifier_state& st) const;
   bool is_state_visited(int idx);
-  bool states_equal(const verifier_state& old, const verifier_state& cur) const;
-  bool regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids) const;
+  // exact: the kernel's EXACT comparison (loop detection), values and slots identical.
+  bool states_equal(const verifier_state& old, const verifier_state& cur, bool exact = false) const;
+  bool regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids, bool exact = false) const;
   void update_branch_counts(explored* e);
   bool push_stack(int insn_idx, int prev_insn_idx, const verifier_state& st);
   bool pop_stack();

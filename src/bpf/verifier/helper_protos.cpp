@@ -17,9 +17,8 @@ const func_proto* helper_proto_of(int id) {
   static const func_proto probe_read{"bpf_probe_read_kernel", RET_INTEGER,
                                      {ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING}};
   static const func_proto ktime{"bpf_ktime_get_ns", RET_INTEGER, {}};
-  static const func_proto printk{"bpf_trace_printk", RET_INTEGER,
-                                 {ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING,
-                                  ARG_ANYTHING}};
+  // the format's arguments (R3-R5) are not checked: a format may use fewer
+  static const func_proto printk{"bpf_trace_printk", RET_INTEGER, {ARG_PTR_TO_MEM, ARG_CONST_SIZE}};
   static const func_proto prandom{"bpf_get_prandom_u32", RET_INTEGER, {}};
   static const func_proto cpu{"bpf_get_smp_processor_id", RET_INTEGER, {}};
   static const func_proto pid{"bpf_get_current_pid_tgid", RET_INTEGER, {}};

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "bpf/btf_handle.h"
 #include "bpf/map.h"
@@ -114,13 +115,86 @@ bool verifier_env::check_stack_range_initialized(int regno, int off, int size, b
 
 namespace {
 
-// The bytes [lo, lo+size) of a frame's stack, as slots and byte indices.
+inline constexpr int64_t BPF_MAX_VAR_OFF = int64_t{1} << 29;
+
+// The bytes [lo, lo+size) of a frame's stack, as slots and byte indices. slot_type[0] is a
+// slot's lowest byte, the kernel's slot_type[BPF_REG_SIZE - 1].
 inline stack_slot& slot_of(func_state& f, int64_t byte_off) {
   return f.stack[static_cast<size_t>((-byte_off - 1) / 8)];
 }
 inline int byte_in_slot(int64_t byte_off) {
   const int64_t k = (-byte_off - 1) / 8;
   return static_cast<int>(byte_off + (k + 1) * 8);
+}
+
+// is_spilled_reg(), is_spilled_scalar_reg()
+inline bool is_spilled_reg(const stack_slot& s) { return s.slot_type[0] == STACK_SPILL; }
+inline bool is_spilled_scalar_reg(const stack_slot& s) {
+  return is_spilled_reg(s) && base_type(s.spilled_ptr.type) == SCALAR_VALUE;
+}
+// is_stack_slot_special(): a spill or an iterator, which a data write scrubs whole.
+inline bool is_stack_slot_special(const stack_slot& s) {
+  return s.slot_type[0] == STACK_SPILL || s.slot_type[0] == STACK_ITER;
+}
+// scrub_spilled_slot()
+inline void scrub_spilled_slot(uint8_t& t) {
+  if (t != STACK_INVALID) t = STACK_MISC;
+}
+// get_reg_width(): the bits a scalar's value needs.
+inline int get_reg_width(const bpf_reg_state& r) { return r.umax_value ? 64 - __builtin_clzll(r.umax_value) : 0; }
+// register_is_null()
+inline bool register_is_null(const bpf_reg_state& r) {
+  return base_type(r.type) == SCALAR_VALUE && tnum_equals_const(r.var_off, 0);
+}
+
+// save_register_state(): reg spilled into the lowest `size` bytes of the slot; the rest keeps
+// zero and uninitialized bytes (privileged), anything else becomes data.
+//
+// Unlike the kernel, a narrow spill keeps only what the slot's spilled bytes hold: the low
+// `size` bytes of the value, the upper ones unknown, and no id. A fill of at most `size` bytes
+// (all the kernel takes from a narrow spill) is the same; but pruning, which compares the
+// spilled registers only, then never takes a narrow spill for an 8-byte one of the same value
+// (whose 8-byte fill is exact where the narrow one's is unknown).
+void save_register_state(stack_slot& s, const bpf_reg_state& reg, int size) {
+  s.spilled_ptr = reg;
+  if (size < 8 && base_type(reg.type) == SCALAR_VALUE) {
+    bpf_reg_state& w = s.spilled_ptr;
+    const uint64_t low = (uint64_t{1} << (size * 8)) - 1;
+    const tnum t = reg.var_off;
+    mark_reg_unbounded(w);
+    w.var_off = tnum{t.value & low, (t.mask & low) | ~low};
+    if (size == 4) {
+      w.u32_min_value = reg.u32_min_value, w.u32_max_value = reg.u32_max_value;
+      w.s32_min_value = reg.s32_min_value, w.s32_max_value = reg.s32_max_value;
+    }
+    reg_bounds_sync(w);
+    w.id = 0;
+  }
+  for (int b = 0; b < 8; ++b) {
+    if (b < size) {
+      s.slot_type[b] = STACK_SPILL;
+    } else if (s.slot_type[b] != STACK_ZERO && s.slot_type[b] != STACK_INVALID) {
+      s.slot_type[b] = STACK_MISC;  // mark_stack_slot_misc()
+    }
+  }
+}
+
+// The kernel's name of the struct behind a map (its ops->map_btf_id), for CONST_PTR_TO_MAP.
+const char* map_struct_name(uint32_t map_type) {
+  switch (map_type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return "bpf_array";
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return "bpf_htab";
+    case BPF_MAP_TYPE_RINGBUF:
+      return "bpf_ringbuf_map";
+    default:
+      return "bpf_map";
+  }
 }
 
 }  // namespace
@@ -133,133 +207,291 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
   const bpf_reg_state reg = r[regno];
   const uint32_t bt = base_type(reg.type);
   const bool write = t == BPF_WRITE;
-  // The value a load produces: an unknown scalar of `size` bytes unless a case sets it.
+  const insn& cur_insn = insns[insn_idx];
+  const bool atomic = cls(cur_insn.code) == BPF_STX && mode(cur_insn.code) == BPF_ATOMIC;
+  // The value a load produces: an unknown scalar unless a case sets it; narrowed to `size`
+  // bytes at the end, as every scalar load is.
   auto load_scalar = [&](bool known_zero = false) {
     if (value_regno < 0) return;
     bpf_reg_state& v = r[value_regno];
-    if (known_zero) {
+    if (known_zero)
       mark_reg_known(v, 0);
-      return;
-    }
-    mark_reg_unknown(v);
-    if (size < 8) {
-      if (sign_ext)
-        coerce_reg_to_size_sx(v, size);
-      else
-        coerce_reg_to_size(v, size);
-    }
+    else
+      mark_reg_unknown(v);
   };
-  if (reg.type & PTR_MAYBE_NULL || bt == SCALAR_VALUE || bt == NOT_INIT || bt == CONST_PTR_TO_MAP ||
-      bt == PTR_TO_FUNC)
-    return fail("R{} invalid mem access '{}'", regno, type_str(reg.type));
-  if (write && value_regno >= 0 && base_type(r[value_regno].type) != SCALAR_VALUE &&
-      bt != PTR_TO_STACK && bt != PTR_TO_MAP_VALUE && bt != PTR_TO_BTF_ID)
-    return fail("R{} leaks addr into {}", value_regno, type_str(reg.type));
-
-  // the byte range relative to the object's start, from the constant and variable offsets
-  const int64_t smin = reg.smin_value, smax = reg.smax_value;
-  auto check_range = [&](const char* what, int64_t limit) -> bool {
-    const int64_t lo = int64_t{reg.off} + off + (var_off_const(reg) ? static_cast<int64_t>(reg.var_off.value) : smin);
-    const int64_t hi = int64_t{reg.off} + off + (var_off_const(reg) ? static_cast<int64_t>(reg.var_off.value) : smax);
-    if (!var_off_const(reg)) {
-      if (smin < 0)
-        return fail("R{} min value is negative, either use unsigned index or do a if (index >=0) check.", regno);
-      if (reg.umax_value >= (uint64_t{1} << 29))
-        return fail("R{} unbounded memory access, make sure to bounds check any such access", regno);
+  // check_ptr_alignment(): stack accesses are always strict (the spill tracking relies on
+  // it), the others only for atomics (strict_alignment_once): the kernel here has efficient
+  // unaligned access.
+  {
+    const char* desc = "";
+    bool strict = atomic;
+    if (!type_flags(reg.type)) {
+      switch (bt) {
+        case PTR_TO_MAP_KEY: desc = "key "; break;
+        case PTR_TO_MAP_VALUE: desc = "value "; break;
+        case PTR_TO_CTX: desc = "context "; break;
+        case PTR_TO_STACK: desc = "stack "; strict = true; break;
+        default: break;
+      }
     }
-    if (lo < 0 || hi + size > limit) {
-      if (!var_off_const(reg) && hi + size > limit)
-        return fail("R{} max value is outside of the allowed memory range", regno);
-      return fail("invalid access to {}, {}={} off={} size={}", what,
-                  bt == PTR_TO_MAP_VALUE ? "value_size" : "mem_size", limit, lo, size);
+    // check_generic_ptr_alignment()
+    if (strict && size != 1 &&
+        !tnum_is_aligned(tnum_add(reg.var_off, tnum_const(static_cast<uint64_t>(int64_t{reg.off} + off))),
+                         static_cast<uint64_t>(size)))
+      return fail("misaligned {}access off {}+{}+{} size {}", desc,
+                  var_off_const(reg) ? std::to_string(static_cast<int64_t>(reg.var_off.value)) : tnum_str(reg.var_off),
+                  reg.off, off, size);
+  }
+  if (reg.type & PTR_MAYBE_NULL || bt == SCALAR_VALUE || bt == NOT_INIT || bt == PTR_TO_FUNC)
+    return fail("R{} invalid mem access '{}'", regno, type_str(reg.type));
+  // for the access checks, reg.off is part of the offset
+  const int64_t o = int64_t{reg.off} + off;
+
+  // check_mem_region_access(): [o, o+size) plus the variable offset inside limit bytes.
+  auto check_mem_region = [&](const char* what, const char* limit_name, uint32_t limit) -> bool {
+    // __check_mem_access()
+    auto in_range = [&](int64_t at) { return at >= 0 && at + size <= int64_t{limit}; };
+    auto range_err = [&](int64_t at) {
+      return fmt::format("invalid access to {}, {}={} off={} size={}", what, limit_name, limit,
+                         static_cast<int32_t>(at), size);
+    };
+    if (reg.smin_value < 0 &&
+        (reg.smin_value == std::numeric_limits<int64_t>::min() ||
+         o + reg.smin_value != static_cast<int64_t>(static_cast<int32_t>(o + reg.smin_value)) ||
+         reg.smin_value + o < 0))
+      return fail("R{} min value is negative, either use unsigned index or do a if (index >=0) check.", regno);
+    // A constant offset out of range: the kernel prints this line, then "R%d min value is
+    // outside of the allowed memory range"; the first says more.
+    if (!in_range(reg.smin_value + o)) {
+      if (var_off_const(reg)) return fail("{}", range_err(reg.smin_value + o));
+      return fail("R{} min value is outside of the allowed memory range", regno);
+    }
+    if (reg.umax_value >= static_cast<uint64_t>(BPF_MAX_VAR_OFF))
+      return fail("R{} unbounded memory access, make sure to bounds check any such access", regno);
+    if (!in_range(static_cast<int64_t>(reg.umax_value) + o)) {
+      if (var_off_const(reg)) return fail("{}", range_err(static_cast<int64_t>(reg.umax_value) + o));
+      return fail("R{} max value is outside of the allowed memory range", regno);
     }
     return true;
   };
 
+  const bool ok = [&]() -> bool {
   switch (bt) {
     case PTR_TO_STACK: {
-      if (!var_off_const(reg))
-        return fail("R{} variable stack access var_off={} disallowed", regno, tnum_str(reg.var_off));
-      const int64_t so = int64_t{reg.off} + static_cast<int64_t>(reg.var_off.value) + off;
-      if (so < -stack_size || so + size > 0)
-        return fail("invalid {} stack off={} size={}", write ? "write to" : "read from", so, size);
+      // check_stack_access_within_bounds()
+      const char* dir = write ? " write to" : " read from";
+      const bool var = !var_off_const(reg);
+      int64_t min_off, max_off;
+      if (!var) {
+        min_off = static_cast<int64_t>(reg.var_off.value) + o;
+        max_off = min_off + size;
+      } else {
+        if (reg.smax_value >= BPF_MAX_VAR_OFF || reg.smin_value <= -BPF_MAX_VAR_OFF)
+          return fail("invalid unbounded variable-offset{} stack R{}", dir, regno);
+        min_off = reg.smin_value + o;
+        max_off = reg.smax_value + o + size;
+      }
+      // check_stack_slot_within_bounds(): privileged, uninitialized stack may be read
+      if (min_off < -stack_size || min_off > -1 || max_off > 0) {
+        if (!var) return fail("invalid{} stack R{} off={} size={}", dir, regno, o, size);
+        return fail("invalid variable-offset{} stack R{} var_off={} off={} size={}", dir, regno,
+                    tnum_str(reg.var_off), o, size);
+      }
       func_state& f = *cur.frame[reg.frameno];
-      acc_frame_ = static_cast<int>(reg.frameno);
-      acc_off_ = static_cast<int>(so);
-      f.allocated_stack = std::max<int>(f.allocated_stack, static_cast<int>(-so));
+      f.allocated_stack = std::max<int>(f.allocated_stack, static_cast<int>(-min_off));  // grow_stack_state()
       int total = 0;
       for (uint32_t k = 0; k <= cur.curframe; ++k) total += (cur.frame[k]->allocated_stack + 31) / 32 * 32;
       if (total > stack_size) return fail("combined stack size of {} calls is {}. Too large", cur.curframe + 1, total);
-      if (write) {
-        const bool spill = value_regno >= 0 && size == 8 && so % 8 == 0;
-        if (spill) {
-          stack_slot& s = slot_of(f, so);
-          s.slot_type.fill(STACK_SPILL);
-          s.spilled_ptr = r[value_regno];
-          return true;
-        }
-        // a partial write: the bytes become data; a spilled register in a touched slot is lost
-        const bool zero = value_regno < 0 ? insns[insn_idx].imm == 0
-                                          : tnum_equals_const(r[value_regno].var_off, 0) &&
-                                                base_type(r[value_regno].type) == SCALAR_VALUE;
-        if (value_regno >= 0 && base_type(r[value_regno].type) != SCALAR_VALUE)
-          return fail("attempt to corrupt spilled pointer on stack");
-        for (int64_t b = so; b < so + size; ++b) {
+      const bool zero_src = value_regno >= 0 ? register_is_null(r[value_regno])
+                                             : cls(cur_insn.code) == BPF_ST && cur_insn.imm == 0;
+      if (write && var) {
+        // check_stack_write_var_off(): every byte the write may touch loses a spilled
+        // register; privileged, uninitialized bytes may become data.
+        bool zero_used = false;
+        for (int64_t b = min_off; b < max_off; ++b) {
           stack_slot& s = slot_of(f, b);
-          if (s.slot_type[0] == STACK_SPILL) {
-            if (base_type(s.spilled_ptr.type) != SCALAR_VALUE)
-              return fail("attempt to corrupt spilled pointer on stack");
-            s.slot_type.fill(STACK_MISC);
+          uint8_t& st = s.slot_type[byte_in_slot(b)];
+          if (zero_src && st == STACK_SPILL && is_spilled_scalar_reg(s) &&
+              tnum_equals_const(s.spilled_ptr.var_off, 0)) {
+            zero_used = true;
+            continue;
           }
-          s.slot_type[byte_in_slot(b)] = zero ? STACK_ZERO : STACK_MISC;
+          s.spilled_ptr = bpf_reg_state{};  // NOT_INIT
+          uint8_t nt = STACK_MISC;
+          if (zero_src && st == STACK_ZERO) {
+            nt = STACK_ZERO;
+            zero_used = true;
+          }
+          st = nt;
         }
+        if (zero_used && value_regno >= 0) mark_chain_precision(value_regno);
         return true;
       }
-      // a fill
-      stack_slot& s = slot_of(f, so);
-      if (s.slot_type[0] == STACK_SPILL) {
-        if (size == 8 && so % 8 == 0) {
-          if (value_regno >= 0) r[value_regno] = s.spilled_ptr;
+      if (write) {
+        // check_stack_write_fixed_off()
+        const int64_t so = min_off;
+        stack_slot& s = slot_of(f, so);
+        acc_frame_ = static_cast<int>(reg.frameno);
+        acc_off_ = static_cast<int>(so);
+        const bpf_reg_state* v = value_regno >= 0 ? &r[value_regno] : nullptr;
+        if (v && so % 8 == 0 && base_type(v->type) == SCALAR_VALUE) {
+          // a scalar spill, of any size (bpf_capable)
+          const bool fits = get_reg_width(*v) <= 8 * size;
+          save_register_state(s, *v, size);
+          if (!fits) s.spilled_ptr.id = 0;  // break the relation on a narrowing spill
           return true;
         }
-        if (base_type(s.spilled_ptr.type) != SCALAR_VALUE)
-          return fail("invalid size of register fill");
-        load_scalar();
+        if (!v && so % 8 == 0 && cls(cur_insn.code) == BPF_ST) {
+          bpf_reg_state imm;
+          mark_reg_known(imm, static_cast<uint64_t>(static_cast<int64_t>(cur_insn.imm)));
+          save_register_state(s, imm, size);
+          return true;
+        }
+        if (v && base_type(v->type) != SCALAR_VALUE) {
+          // a pointer spill (is_spillable_regtype)
+          if (size != 8) return fail("invalid size of register spill");
+          if (reg.frameno != cur.curframe && base_type(v->type) == PTR_TO_STACK)
+            return fail("cannot spill pointers to stack into stack frame of the caller");
+          save_register_state(s, *v, size);
+          return true;
+        }
+        // data: a spilled register (privileged: even a pointer) is lost
+        s.spilled_ptr = bpf_reg_state{};
+        if (is_stack_slot_special(s))
+          for (auto& b : s.slot_type) scrub_spilled_slot(b);
+        uint8_t type = STACK_MISC;
+        if (zero_src) {
+          if (value_regno >= 0) mark_chain_precision(value_regno);
+          type = STACK_ZERO;
+        }
+        for (int64_t b = so; b < so + size; ++b) s.slot_type[byte_in_slot(b)] = type;
+        return true;
+      }
+      if (var) {
+        // check_stack_read_var_off(): the offset must be constant when the value goes nowhere
+        if (value_regno < 0)
+          return fail("variable offset stack pointer cannot be passed into helper function; var_off={} off={} size={}",
+                      tnum_str(reg.var_off), o, size);
+        // check_stack_range_initialized(), privileged: data, zeroes, uninitialized bytes and
+        // spilled registers may all be read
+        bool all_zero = true;
+        for (int64_t b = min_off; b < max_off; ++b) {
+          const uint8_t st = slot_of(f, b).slot_type[byte_in_slot(b)];
+          if (st != STACK_MISC && st != STACK_ZERO && st != STACK_INVALID && st != STACK_SPILL)
+            return fail("invalid read from stack R{} var_off {}+{} size {}", regno, tnum_str(reg.var_off),
+                        b - min_off, size);
+          if (st != STACK_ZERO) all_zero = false;  // mark_reg_stack_read()
+        }
+        load_scalar(all_zero);
+        return true;
+      }
+      // check_stack_read_fixed_off()
+      const int64_t so = min_off;
+      stack_slot& s = slot_of(f, so);
+      acc_frame_ = static_cast<int>(reg.frameno);
+      acc_off_ = static_cast<int>(so);
+      if (is_spilled_reg(s)) {
+        int spill_size = 1;
+        while (spill_size < 8 && s.slot_type[spill_size] == STACK_SPILL) ++spill_size;
+        if (size == 8 && spill_size == 8) {
+          if (value_regno >= 0) r[value_regno] = s.spilled_ptr;  // restore the register
+          return true;
+        }
+        if (base_type(s.spilled_ptr.type) != SCALAR_VALUE) return fail("invalid size of register fill");
+        if (value_regno < 0) return true;
+        // A narrow fill takes the spilled value; the precision trace follows only 8-byte
+        // fills, so the spilled value becomes precise here (mark_chain_precision from the
+        // fill on).
+        auto precise_slot = [&] {
+          if (reg.frameno == cur.curframe) mark_chain_precision(-1, static_cast<int>(so));
+          return reg.frameno == cur.curframe;
+        };
+        if (size <= spill_size && so % 8 == 0 && precise_slot()) {
+          const bpf_reg_state spilled = s.spilled_ptr;
+          r[value_regno] = spilled;
+          if (get_reg_width(spilled) > size * 8) r[value_regno].id = 0;  // a narrowing fill
+          // only the low bytes count (a narrow spill's upper ones are unknown here), also
+          // for the sign extension below
+          coerce_reg_to_size(r[value_regno], size);
+          return true;
+        }
+        int spill_cnt = 0, zero_cnt = 0;
+        for (int64_t b = so; b < so + size; ++b) {
+          const uint8_t st = s.slot_type[byte_in_slot(b)];
+          if (st == STACK_SPILL) ++spill_cnt;
+          else if (st == STACK_ZERO) ++zero_cnt;
+          else if (st != STACK_MISC && st != STACK_INVALID)
+            return fail("invalid read from stack off {}+{} size {}", so, b - so, size);
+        }
+        if (spill_cnt == size && tnum_equals_const(s.spilled_ptr.var_off, 0) && precise_slot())
+          load_scalar(true);
+        else
+          load_scalar(zero_cnt == size);
         return true;
       }
       bool all_zero = true;
       for (int64_t b = so; b < so + size; ++b) {
-        const stack_slot& sb = slot_of(f, b);
-        if (sb.slot_type[0] == STACK_SPILL && base_type(sb.spilled_ptr.type) != SCALAR_VALUE)
-          return fail("invalid read from stack off {}+0 size {}", so, size);
-        if (sb.slot_type[byte_in_slot(b)] != STACK_ZERO) all_zero = false;
+        const uint8_t st = s.slot_type[byte_in_slot(b)];
+        if (st != STACK_MISC && st != STACK_ZERO && st != STACK_INVALID)
+          return fail("invalid read from stack off {}+{} size {}", so, b - so, size);
+        if (st != STACK_ZERO) all_zero = false;
       }
-      load_scalar(all_zero);
+      load_scalar(all_zero);  // mark_reg_stack_read()
       return true;
     }
-    case PTR_TO_MAP_VALUE:
     case PTR_TO_MAP_KEY: {
-      const uint32_t limit = bt == PTR_TO_MAP_VALUE ? reg.map_ptr->attr().value_size
-                                                    : reg.map_ptr->attr().key_size;
-      if (write && (reg.map_ptr->attr().map_flags & BPF_F_RDONLY_PROG))
-        return fail("write into map forbidden, value_size={} off={} size={}", limit, reg.off + off, size);
-      if (!check_range("map value", limit)) return false;
-      if (write && value_regno >= 0 && base_type(r[value_regno].type) != SCALAR_VALUE)
-        return true;  // privileged: a pointer stored into a map value (kept as data)
+      if (write) return fail("write to change key R{} not allowed", regno);
+      if (!check_mem_region("map key", "key_size", reg.map_ptr->attr().key_size)) return false;
+      load_scalar();
+      return true;
+    }
+    case PTR_TO_MAP_VALUE: {
+      const uint32_t value_size = reg.map_ptr->attr().value_size;
+      const uint32_t flags = reg.map_ptr->attr().map_flags;
+      // check_map_access_type(); privileged, a pointer may be stored into a value
+      if (write && (flags & BPF_F_RDONLY_PROG))
+        return fail("write into map forbidden, value_size={} off={} size={}", value_size, o, size);
+      if (!write && (flags & BPF_F_WRONLY_PROG))
+        return fail("read from map forbidden, value_size={} off={} size={}", value_size, o, size);
+      if (!check_mem_region("map value", "value_size", value_size)) return false;
       if (!write) load_scalar();
       return true;
+    }
+    case CONST_PTR_TO_MAP: {
+      // check_ptr_to_map_access(): reads walk the map's kernel struct through BTF, which
+      // mmbpf does not describe
+      const char* tname = map_struct_name(reg.map_ptr->attr().map_type);
+      if (o < 0) return fail("R{} is {} invalid negative access: off={}", regno, tname, o);
+      if (write) return fail("only read from {} is supported", tname);
+      return fail("R{} invalid mem access '{}'", regno, type_str(reg.type));
     }
     case PTR_TO_MEM: {
       if (write && (reg.type & MEM_RDONLY))
         return fail("R{} cannot write into {}", regno, type_str(reg.type));
-      if (!check_range("memory", reg.mem_size)) return false;
+      if (!check_mem_region("memory", "mem_size", reg.mem_size)) return false;
       if (!write) load_scalar();
       return true;
     }
     case PTR_TO_CTX: {
+      // check_atomic(): no read-modify-write of the context
+      if (atomic) return fail("BPF_ATOMIC stores into R{} {} is not allowed", regno, type_str(reg.type));
+      if (opts.ctx.k == prog_context::kind::syscall) {
+        // check_ptr_off_reg(): only the unmodified pointer (privileged, a pointer may be
+        // stored), then syscall_prog_is_valid_access()
+        if (reg.off < 0) return fail("negative offset ctx ptr R{} off={} disallowed", regno, reg.off);
+        if (reg.off) return fail("dereference of modified ctx ptr R{} off={} disallowed", regno, reg.off);
+        if (!var_off_const(reg) || reg.var_off.value)
+          return fail("variable ctx access var_off={} disallowed", tnum_str(reg.var_off));
+        if (o < 0 || o >= 0xffff || o % size)
+          return fail("invalid bpf_context access off={} size={}", o, size);
+        if (!write) load_scalar();
+        return true;
+      }
       if (!var_off_const(reg))
         return fail("variable ctx access var_off={} disallowed", tnum_str(reg.var_off));
       const int64_t co = int64_t{reg.off} + static_cast<int64_t>(reg.var_off.value) + off;
+      if (write && value_regno >= 0 && base_type(r[value_regno].type) != SCALAR_VALUE)
+        return fail("R{} leaks addr into ctx", value_regno);
       if (opts.ctx.k == prog_context::kind::mem) {
         if (co < 0 || co + size > reg.mem_size)
           return fail("invalid bpf_context access off={} size={}", co, size);
@@ -328,6 +560,15 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
     default:
       return fail("R{} invalid mem access '{}'", regno, type_str(reg.type));
   }
+  }();
+  // a scalar load narrower than 8 bytes is zero- (or sign-) extended
+  if (ok && !write && value_regno >= 0 && size < 8 && base_type(r[value_regno].type) == SCALAR_VALUE) {
+    if (sign_ext)
+      coerce_reg_to_size_sx(r[value_regno], size);
+    else
+      coerce_reg_to_size(r[value_regno], size);
+  }
+  return ok;
 }
 
 // check_helper_mem_access(): memory a helper reads (or writes) through regs[regno].

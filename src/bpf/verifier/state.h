@@ -20,11 +20,22 @@ enum stack_slot_type : uint8_t {
   STACK_SPILL,        // a register spilled whole (8 bytes); spilled_ptr holds it
   STACK_MISC,         // written with data of no tracked type
   STACK_ZERO,         // written with zero
+  STACK_ITER,         // part of an open-coded iterator (struct bpf_iter_*), see iter.cpp
 };
+
+// enum bpf_iter_state
+enum iter_state : uint8_t { BPF_ITER_STATE_INVALID = 0, BPF_ITER_STATE_ACTIVE, BPF_ITER_STATE_DRAINED };
 
 struct stack_slot {
   std::array<uint8_t, 8> slot_type{};  // slot_type[i]: the byte at slot start + i
-  bpf_reg_state spilled_ptr;           // STACK_SPILL
+  bpf_reg_state spilled_ptr;           // STACK_SPILL; STACK_ITER: ref_obj_id is the iterator's
+  // STACK_ITER, in each slot of the iterator: its struct's BTF id, state and loop depth (how
+  // many next() calls returned an element on this path).
+  struct {
+    uint32_t btf_id = 0;
+    uint8_t state = BPF_ITER_STATE_INVALID;
+    uint32_t depth = 0;
+  } iter;
 };
 
 inline constexpr int nr_stack_slots = stack_size / 8;
@@ -96,6 +107,7 @@ struct explored {
   int insn_idx = 0;
   uint32_t branches = 1;
   explored* parent = nullptr;
+  uint64_t exact_hash = 0;  // exact_state_hash(st): states equal EXACT hash the same
 };
 
 }  // namespace mmbpf::bpf::verifier

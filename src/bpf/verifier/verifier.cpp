@@ -122,6 +122,7 @@ bool verifier_env::check_cfg() {
   const int n = static_cast<int>(insns.size());
   std::vector<uint8_t> seen(n);
   prune_point_.assign(n, false);
+  force_checkpoint_.assign(n, false);
   std::vector<int> work{0};
   auto visit = [&](int t) {
     if (t < 0 || t >= n) return;
@@ -153,10 +154,13 @@ bool verifier_env::check_cfg() {
     const uint8_t o = op(x.code);
     if (o == BPF_EXIT) continue;
     if (o == BPF_CALL) {
-      if (x.src_reg == BPF_PSEUDO_CALL) {
-        const int t = i + x.imm + 1;
-        prune_point_[t] = true;
-        visit(t);
+      if (x.src_reg == BPF_PSEUDO_CALL) {  // visit_func_call_insn(): the call itself
+        prune_point_[i] = true;
+        visit(i + x.imm + 1);
+      }
+      if (x.src_reg == BPF_PSEUDO_KFUNC_CALL) {  // an iterator's next(): where loops converge
+        const kfunc_desc* k = rt.kfuncs().by_id(static_cast<uint32_t>(x.imm));
+        if (k && (k->flags & KF_ITER_NEXT)) prune_point_[i] = force_checkpoint_[i] = true;
       }
       prune_point_[std::min(i + 1, n - 1)] = true;
       visit(i + 1);
@@ -168,9 +172,10 @@ bool verifier_env::check_cfg() {
       visit(t);
       continue;
     }
+    // a conditional jump is its own prune point (the kernel's visit_insn()), so that a loop
+    // is caught where the kernel catches it
     const int t = i + 1 + x.off;
-    prune_point_[t] = true;
-    prune_point_[i + 1] = true;
+    prune_point_[i] = true;
     visit(i + 1);
     visit(t);
   }
@@ -305,7 +310,7 @@ void verifier_env::init_entry_state() {
 
 // check_ids(): the ids of old's state must map one-to-one onto cur's, so that what a null check
 // or a release does to every copy of a pointer on old's path does the same on cur's.
-static bool check_ids(uint32_t old_id, uint32_t cur_id, id_map& m) {
+bool check_ids(uint32_t old_id, uint32_t cur_id, id_map& m) {
   if (!old_id) return !cur_id;
   if (!cur_id) return false;
   for (const auto& [o, c] : m) {
@@ -316,7 +321,16 @@ static bool check_ids(uint32_t old_id, uint32_t cur_id, id_map& m) {
   return true;
 }
 
-bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids) const {
+bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur, id_map& ids,
+                           bool exact) const {
+  if (exact) {  // regs_exact(): the same value, ids mapped one-to-one
+    if (rold.type == NOT_INIT || rcur.type == NOT_INIT) return rold.type == rcur.type;
+    if (rold.type != rcur.type || rold.var_off.value != rcur.var_off.value ||
+        rold.var_off.mask != rcur.var_off.mask || !range_within(rold, rcur) || !range_within(rcur, rold))
+      return false;
+    if (base_type(rold.type) == SCALAR_VALUE)
+      return check_ids(rold.id, rcur.id, ids);
+  }
   if (rold.type == NOT_INIT) return true;
   if (rcur.type == NOT_INIT) return false;
   if (rold.type != rcur.type) return false;
@@ -324,8 +338,17 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur,
     return range_within(rold, rcur) && tnum_in(rold.var_off, rcur.var_off);
   };
   switch (base_type(rold.type)) {
-    case SCALAR_VALUE:
-      return !rold.precise || same_range();  // an imprecise value decided nothing
+    case SCALAR_VALUE: {
+      if (!rold.precise) return true;  // an imprecise value decided nothing
+      if (!same_range()) return false;
+      // check_scalar_ids(): copies old's branches refined together must be copies in cur too
+      if (!rold.id) return true;
+      if (rcur.id) return check_ids(rold.id, rcur.id, ids);
+      for (const auto& m : ids)
+        if (m.first == rold.id) return false;
+      ids.emplace_back(rold.id, 0x80000000u + static_cast<uint32_t>(ids.size()));  // a fresh id
+      return true;
+    }
     case PTR_TO_STACK:
       return rold.frameno == rcur.frameno && rold.off == rcur.off && same_range();
     case CONST_PTR_TO_MAP:
@@ -352,7 +375,7 @@ bool verifier_env::regsafe(const bpf_reg_state& rold, const bpf_reg_state& rcur,
 // Whether every path from `old` being safe implies the same for `cur` (states_equal). Ids of
 // maybe-null pointers and references only need the same shape here; the references held must
 // be as many (the kernel maps ids pairwise).
-bool verifier_env::states_equal(const verifier_state& old, const verifier_state& c) const {
+bool verifier_env::states_equal(const verifier_state& old, const verifier_state& c, bool exact) const {
   const uint32_t live = live_in_.empty() ? ~0u : live_in_[static_cast<size_t>(insn_idx)];
   id_map ids;
   if (old.curframe != c.curframe || old.refs.size() != c.refs.size() ||
@@ -364,13 +387,23 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
     if (fo.callsite != fc.callsite || fo.in_callback != fc.in_callback) return false;
     for (int r = 0; r < max_reg; ++r) {
       if (f == old.curframe && !(live & (1u << r))) continue;  // dead here: never read again
-      if (!regsafe(fo.regs[r], fc.regs[r], ids)) return false;
+      if (!regsafe(fo.regs[r], fc.regs[r], ids, exact)) return false;
     }
     // slots old never touched are invalid there, which anything matches
-    const int used = std::min(nr_stack_slots, (fo.allocated_stack + 7) / 8);
+    const int used = std::min(nr_stack_slots, (std::max(fo.allocated_stack, exact ? fc.allocated_stack : 0) + 7) / 8);
     for (int k = 0; k < used; ++k) {
       const stack_slot& so = fo.stack[k];
       const stack_slot& sc = fc.stack[k];
+      if (exact) {  // the same slot types byte for byte, spills exactly equal
+        if (so.slot_type != sc.slot_type) return false;
+        if (so.slot_type[0] == STACK_SPILL && !regsafe(so.spilled_ptr, sc.spilled_ptr, ids, true)) return false;
+        if (so.slot_type[0] == STACK_ITER && !iter_slots_equal(so, sc, ids)) return false;
+        continue;
+      }
+      if (so.slot_type[0] == STACK_ITER) {
+        if (!iter_slots_equal(so, sc, ids)) return false;
+        continue;
+      }
       if (so.slot_type[0] == STACK_SPILL) {
         if (sc.slot_type[0] != STACK_SPILL || !regsafe(so.spilled_ptr, sc.spilled_ptr, ids)) return false;
         continue;
@@ -379,6 +412,7 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
         const uint8_t o = so.slot_type[b], t = sc.slot_type[b];
         if (o == STACK_INVALID) continue;  // privileged: an unwritten byte reads as unknown
         if (o == STACK_ZERO && t != STACK_ZERO) return false;
+        if (t == STACK_ITER) return false;  // old read data where cur keeps an iterator
         if (o == STACK_MISC && t == STACK_SPILL && base_type(sc.spilled_ptr.type) != SCALAR_VALUE)
           return false;  // a pointer where old saw data: old never used it as a pointer, fine,
                          // but a later fill would differ in type; keep it strict
@@ -390,6 +424,34 @@ bool verifier_env::states_equal(const verifier_state& old, const verifier_state&
   for (size_t k = 0; k < old.refs.size(); ++k)
     if (!check_ids(old.refs[k].id, c.refs[k].id, ids)) return false;
   return true;
+}
+
+// A hash of what an EXACT states_equal() compares (ids aside), at insn_idx: loop detection
+// compares the current state with every state on its path at the instruction, and most differ.
+uint64_t verifier_env::exact_state_hash(const verifier_state& st) const {
+  const uint32_t live = live_in_.empty() ? ~0u : live_in_[static_cast<size_t>(insn_idx)];
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ull; };
+  auto mix_reg = [&](const bpf_reg_state& r) {
+    mix(r.type), mix(static_cast<uint32_t>(r.off)), mix(r.var_off.value), mix(r.var_off.mask);
+    mix(static_cast<uint64_t>(r.smin_value)), mix(static_cast<uint64_t>(r.smax_value));
+    mix(r.umin_value), mix(r.umax_value);
+  };
+  mix(st.curframe);
+  for (uint32_t f = 0; f <= st.curframe; ++f) {
+    const func_state& fs = *st.frame[f];
+    for (int r = 0; r < max_reg; ++r)
+      if (f != st.curframe || (live & (1u << r))) mix_reg(fs.regs[r]);
+    for (int k = 0; k < nr_stack_slots; ++k) {
+      const stack_slot& sl = fs.stack[k];
+      uint64_t types = 0;
+      for (uint8_t b : sl.slot_type) types = types << 8 | b;
+      if (!types) continue;
+      mix(static_cast<uint64_t>(k)), mix(types);
+      if (sl.slot_type[0] == STACK_SPILL) mix_reg(sl.spilled_ptr);
+    }
+  }
+  return h;
 }
 
 void verifier_env::update_branch_counts(explored* e) {
@@ -404,16 +466,30 @@ void verifier_env::update_branch_counts(explored* e) {
 bool verifier_env::is_state_visited(int idx) {
   auto& list = explored_[idx];
   bool add_new_state = true;
+  const uint64_t cur_hash = exact_state_hash(cur);
   for (size_t k = 0; k < list.size();) {
     explored* e = list[k];
     if (e->branches) {
+      if (is_iter_next_insn(idx)) {
+        // an iterator loop converged: this iteration's state is one an earlier iteration
+        // at this next() already covers (the kernel's RANGE_WITHIN check at iter next)
+        if (states_equal(e->st, cur) && iter_active(cur)) {
+          propagate_precision(e->st);
+          if (opts.log_level) log_line(fmt::format("{}: safe", idx));
+          return true;
+        }
+        ++k;
+        continue;
+      }
       // in a loop, every iteration's state differs: keep one only every so often (the
       // kernel's 20 jumps or 100 instructions), so that the list stays useful to search
       if (jmps_processed_ - prev_jmps_processed_ < 20 && stats.insn_processed - prev_insn_processed_ < 100)
         add_new_state = false;
       // on a path still being explored: the same state again on this path is a loop that
-      // makes no progress (compare first: the ancestor walk is the costly part)
-      if (states_equal(e->st, cur) && states_equal(cur, e->st))
+      // makes no progress (compare first: the ancestor walk is the costly part); an
+      // iterator one level deeper is progress
+      if (e->exact_hash == cur_hash && states_equal(e->st, cur, true) &&
+          !iter_active_depths_differ(e->st, cur))
         for (explored* p = cur.parent; p; p = p->parent)
           if (p == e) return fail("infinite loop detected at insn {}", idx);
       ++k;
@@ -426,7 +502,13 @@ bool verifier_env::is_state_visited(int idx) {
     }
     ++k;
   }
-  if (!add_new_state || list.size() >= max_states_per_insn) return false;
+  if (force_checkpoint_[idx]) add_new_state = true;
+  if (!add_new_state) return false;
+  // With the list full the state is not kept for pruning, but a long path (a loop going
+  // nowhere towards the complexity limit) still gets a node every so often, so that its
+  // history, copied with every branch it pushes, stays short.
+  const bool searchable = list.size() < max_states_per_insn;
+  if (!searchable && cur.hist.size() < 256) return false;
   prev_jmps_processed_ = jmps_processed_;
   prev_insn_processed_ = stats.insn_processed;
   auto e = std::make_unique<explored>();
@@ -434,9 +516,14 @@ bool verifier_env::is_state_visited(int idx) {
   e->st.parent = nullptr;
   e->insn_idx = idx;
   e->branches = 1;
+  e->exact_hash = cur_hash;
   e->parent = cur.parent;
   cur.parent = e.get();
   cur.hist.clear();  // the new segment starts here
+  if (!searchable) {
+    all_explored_.push_back(std::move(e));
+    return false;
+  }
   list.push_back(e.get());
   all_explored_.push_back(std::move(e));
   ++stats.total_states;
@@ -470,49 +557,133 @@ bool verifier_env::pop_stack() {
 
 // ---- ALU ----------------------------------------------------------------------------------
 
-// adjust_ptr_min_max_vals(): pointer +/- scalar.
+// adjust_ptr_min_max_vals() operators by name (bpf_alu_string).
+static const char* alu_str(uint8_t o) {
+  switch (o) {
+    case BPF_ADD: return "+=";
+    case BPF_SUB: return "-=";
+    case BPF_MUL: return "*=";
+    case BPF_DIV: return "/=";
+    case BPF_OR: return "|=";
+    case BPF_AND: return "&=";
+    case BPF_LSH: return "<<=";
+    case BPF_RSH: return ">>=";
+    case BPF_NEG: return "neg";
+    case BPF_MOD: return "%=";
+    case BPF_XOR: return "^=";
+    case BPF_MOV: return "=";
+    case BPF_ARSH: return "s>>=";
+    default: return "endian";
+  }
+}
+
+namespace {
+constexpr int64_t BPF_MAX_VAR_OFF = int64_t{1} << 29;
+}
+
+// check_reg_sane_offset(): the offsets pointer arithmetic may work with.
+bool verifier_env::check_reg_sane_offset(const bpf_reg_state& reg, uint32_t ptr_type) {
+  const bool known = tnum_is_const(reg.var_off);
+  const auto val = static_cast<int64_t>(reg.var_off.value);
+  const std::string t = type_str(ptr_type);
+  if (known && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF))
+    return fail("math between {} pointer and {} is not allowed", t, val);
+  if (reg.off >= BPF_MAX_VAR_OFF || reg.off <= -BPF_MAX_VAR_OFF)
+    return fail("{} pointer offset {} is not allowed", t, reg.off);
+  if (reg.smin_value == INT64_MIN)
+    return fail("math between {} pointer and register with unbounded min value is not allowed", t);
+  if (reg.smin_value >= BPF_MAX_VAR_OFF || reg.smin_value <= -BPF_MAX_VAR_OFF)
+    return fail("value {} makes {} pointer be out of bounds", reg.smin_value, t);
+  return true;
+}
+
+// adjust_ptr_min_max_vals(): pointer OP scalar (or scalar += pointer), into dst.
 bool verifier_env::check_ptr_alu(const insn& i, bpf_reg_state& dst, const bpf_reg_state& ptr,
                                  const bpf_reg_state& off_reg) {
   const uint8_t o = op(i.code);
   const int dregno = i.dst_reg;
-  if (cls(i.code) == BPF_ALU)
+  const bool known = tnum_is_const(off_reg.var_off);
+  const int64_t smin_val = off_reg.smin_value, smax_val = off_reg.smax_value;
+  const uint64_t umin_val = off_reg.umin_value, umax_val = off_reg.umax_value;
+  if ((known && (smin_val != smax_val || umin_val != umax_val)) || smin_val > smax_val ||
+      umin_val > umax_val) {
+    mark_reg_unknown(dst);  // an offset with impossible bounds (a dead branch): taint
+    return true;
+  }
+  if (cls(i.code) != BPF_ALU64) {
+    if (o == BPF_SUB) {  // 32-bit ALU ops on pointers produce (meaningless) scalars: root
+      mark_reg_unknown(dst);
+      return true;
+    }
     return fail("R{} 32-bit pointer arithmetic prohibited", dregno);
+  }
   if (ptr.type & PTR_MAYBE_NULL)
     return fail("R{} pointer arithmetic on {} prohibited, null-check it first", dregno, type_str(ptr.type));
   switch (base_type(ptr.type)) {
     case CONST_PTR_TO_MAP:
+      if (known && smin_val == 0 && o == BPF_ADD) break;
+      return fail("R{} pointer arithmetic on {} prohibited", dregno, type_str(ptr.type));
     case PTR_TO_FUNC:
       return fail("R{} pointer arithmetic on {} prohibited", dregno, type_str(ptr.type));
     default:
       break;
   }
-  if (o != BPF_ADD && o != BPF_SUB)
-    return fail("R{} bitwise operator {} on pointer prohibited", dregno,
-                o == BPF_AND ? "&=" : o == BPF_OR ? "|=" : o == BPF_XOR ? "^=" : "op");
-  const bool known = tnum_is_const(off_reg.var_off);
-  const auto imm = static_cast<int64_t>(off_reg.var_off.value);
+  if (!check_reg_sane_offset(off_reg, ptr.type) || !check_reg_sane_offset(ptr, ptr.type)) return false;
+  const bool dst_is_off = &dst != &ptr && i.dst_reg != i.src_reg && base_type(dst.type) == SCALAR_VALUE;
   bpf_reg_state res = ptr;
-  if (known) {
-    const int64_t newoff = o == BPF_ADD ? int64_t{ptr.off} + imm : int64_t{ptr.off} - imm;
-    if (newoff < -(int64_t{1} << 29) || newoff > (int64_t{1} << 29))
-      return fail("R{} pointer offset {} is not allowed", dregno, newoff);
-    res.off = static_cast<int32_t>(newoff);
-  } else {
-    // allowed on every pointer kind left; ctx and BTF accesses require a constant offset
-    bpf_reg_state v;
-    mark_reg_unknown(v);
-    v.var_off = ptr.var_off;
-    v.smin_value = ptr.smin_value, v.smax_value = ptr.smax_value;
-    v.umin_value = ptr.umin_value, v.umax_value = ptr.umax_value;
-    v.s32_min_value = ptr.s32_min_value, v.s32_max_value = ptr.s32_max_value;
-    v.u32_min_value = ptr.u32_min_value, v.u32_max_value = ptr.u32_max_value;
-    scalar_alu(v, off_reg, o, false, 0);
-    res.var_off = v.var_off;
-    res.smin_value = v.smin_value, res.smax_value = v.smax_value;
-    res.umin_value = v.umin_value, res.umax_value = v.umax_value;
-    res.s32_min_value = v.s32_min_value, res.s32_max_value = v.s32_max_value;
-    res.u32_min_value = v.u32_min_value, res.u32_max_value = v.u32_max_value;
+  // pointer types do not carry 32-bit bounds
+  res.s32_min_value = INT32_MIN, res.s32_max_value = INT32_MAX;
+  res.u32_min_value = 0, res.u32_max_value = UINT32_MAX;
+  const int64_t smin_ptr = ptr.smin_value, smax_ptr = ptr.smax_value;
+  const uint64_t umin_ptr = ptr.umin_value, umax_ptr = ptr.umax_value;
+  switch (o) {
+    case BPF_ADD: {
+      const int64_t sum = int64_t{ptr.off} + smin_val;
+      if (known && sum == static_cast<int32_t>(sum)) {  // pointer += K: into the fixed offset
+        res.off = static_cast<int32_t>(sum);
+        break;
+      }
+      if (__builtin_add_overflow(smin_ptr, smin_val, &res.smin_value) ||
+          __builtin_add_overflow(smax_ptr, smax_val, &res.smax_value))
+        res.smin_value = INT64_MIN, res.smax_value = INT64_MAX;
+      if (__builtin_add_overflow(umin_ptr, umin_val, &res.umin_value) ||
+          __builtin_add_overflow(umax_ptr, umax_val, &res.umax_value))
+        res.umin_value = 0, res.umax_value = UINT64_MAX;
+      res.var_off = tnum_add(ptr.var_off, off_reg.var_off);
+      break;
+    }
+    case BPF_SUB: {
+      if (dst_is_off) return fail("R{} tried to subtract pointer from scalar", dregno);
+      // (JITs may not cope with a frame pointer moved down by a subtraction)
+      if (base_type(ptr.type) == PTR_TO_STACK)
+        return fail("R{} subtraction from stack pointer prohibited", dregno);
+      const int64_t diff = int64_t{ptr.off} - smin_val;
+      if (known && diff == static_cast<int32_t>(diff)) {  // pointer -= K
+        res.off = static_cast<int32_t>(diff);
+        break;
+      }
+      if (__builtin_sub_overflow(smin_ptr, smax_val, &res.smin_value) ||
+          __builtin_sub_overflow(smax_ptr, smin_val, &res.smax_value))
+        res.smin_value = INT64_MIN, res.smax_value = INT64_MAX;
+      if (umin_ptr < umax_val) {  // overflow possible
+        res.umin_value = 0, res.umax_value = UINT64_MAX;
+      } else {
+        res.umin_value = umin_ptr - umax_val;
+        res.umax_value = umax_ptr - umin_val;
+      }
+      res.var_off = tnum_sub(ptr.var_off, off_reg.var_off);
+      break;
+    }
+    case BPF_AND:
+    case BPF_OR:
+    case BPF_XOR:
+      return fail("R{} bitwise operator {} on pointer prohibited", dregno, alu_str(o));
+    default:
+      return fail("R{} pointer arithmetic with {} operator prohibited", dregno, alu_str(o));
   }
+  if (!check_reg_sane_offset(res, ptr.type)) return false;
+  reg_bounds_sync(res);
+  res.precise = false;
   dst = res;
   return true;
 }
@@ -522,14 +693,14 @@ bool verifier_env::check_alu_op(const insn& i) {
   const bool alu32 = cls(i.code) == BPF_ALU;
   const bool use_src = src_bit(i.code) == BPF_X;
   bpf_reg_state* r = regs();
-  if (i.dst_reg == BPF_REG_10 && o != BPF_END && o != BPF_NEG) {
-    // writes to r10 are refused below; reads happen through other ops
-  }
   if (o == BPF_END || o == BPF_NEG) {
     if (!check_reg_read(i.dst_reg)) return false;
     if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
-    if (base_type(r[i.dst_reg].type) != SCALAR_VALUE)
-      return fail("R{} pointer arithmetic prohibited", i.dst_reg);
+    if (base_type(r[i.dst_reg].type) != SCALAR_VALUE) {
+      mark_reg_unknown(r[i.dst_reg]);  // root: a pointer's value, negated or swapped, is data
+      return true;
+    }
+    r[i.dst_reg].id = 0;
     if (o == BPF_NEG) {
       bpf_reg_state zero;
       mark_reg_known(zero, 0);
@@ -540,16 +711,16 @@ bool verifier_env::check_alu_op(const insn& i) {
     return true;
   }
   if (use_src && !check_reg_read(i.src_reg)) return false;
-  if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
-  bpf_reg_state src;
-  if (use_src) {
-    src = r[i.src_reg];
-  } else {
-    mark_reg_known(src, static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
-  }
-  bpf_reg_state& dst = r[i.dst_reg];
   if (o == BPF_MOV) {
-    if (use_src && base_type(src.type) != SCALAR_VALUE) {
+    if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+    bpf_reg_state& dst = r[i.dst_reg];
+    if (!use_src) {
+      mark_reg_unknown(dst);  // nothing of the old value survives (precision included)
+      mark_reg_known(dst, alu32 ? static_cast<uint32_t>(i.imm) : static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+      return true;
+    }
+    bpf_reg_state& src = r[i.src_reg];
+    if (base_type(src.type) != SCALAR_VALUE) {
       if (alu32 || i.off) {  // a partial copy of a pointer: privileged makes it a scalar
         mark_reg_unknown(dst);
         if (alu32) coerce_reg_to_size(dst, 4);
@@ -558,40 +729,52 @@ bool verifier_env::check_alu_op(const insn& i) {
       dst = src;
       return true;
     }
-    if (!use_src) {
-      mark_reg_unknown(dst);  // nothing of the old value survives (precision included)
-      mark_reg_known(dst, alu32 ? static_cast<uint32_t>(i.imm) : static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+    if (!alu32 && !i.off) {
+      // a copy: both registers get the same id, so that what a branch learns about one holds
+      // for the other (sync_linked_regs)
+      if (!src.id && !tnum_is_const(src.var_off)) src.id = new_id();
+      const bpf_reg_state s = src;
+      scalar_mov(dst, s, alu32, i.off);
+      dst.id = s.id;
       return true;
     }
-    scalar_mov(dst, src, alu32, i.off);
+    const bpf_reg_state s = src;
+    scalar_mov(dst, s, alu32, i.off);
+    dst.id = 0;
     return true;
   }
   if (!check_reg_read(i.dst_reg)) return false;
+  if ((o == BPF_MOD || o == BPF_DIV) && !use_src && i.imm == 0) return fail("div by zero");
+  if ((o == BPF_LSH || o == BPF_RSH || o == BPF_ARSH) && !use_src &&
+      (i.imm < 0 || i.imm >= (alu32 ? 32 : 64)))
+    return fail("invalid shift {}", i.imm);
+  if (i.dst_reg == BPF_REG_10) return fail("frame pointer is read only");
+  bpf_reg_state src;
+  if (use_src) {
+    src = r[i.src_reg];
+  } else {
+    mark_reg_known(src, static_cast<uint64_t>(static_cast<int64_t>(i.imm)));
+  }
+  bpf_reg_state& dst = r[i.dst_reg];
   const bool dptr = base_type(dst.type) != SCALAR_VALUE;
   const bool sptr = base_type(src.type) != SCALAR_VALUE;
+  if (!dptr) dst.id = 0;  // its value changes: no longer a copy of anything
   if (dptr && sptr) {
-    if (o == BPF_SUB && !alu32 && base_type(dst.type) == base_type(src.type)) {
+    if (o == BPF_SUB) {
       mark_reg_unknown(dst);  // pointer - pointer: a scalar (privileged)
       return true;
     }
-    return fail("R{} pointer {} pointer prohibited", i.dst_reg, o == BPF_SUB ? "-=" : "+=");
+    return fail("R{} pointer {} pointer prohibited", i.dst_reg, alu_str(o));
   }
   if (dptr) {
     if (use_src) mark_chain_precision(i.src_reg);  // its value, constant or not, is the offset
     return check_ptr_alu(i, dst, dst, src);
   }
-  if (sptr) {
-    if (o == BPF_SUB) return fail("R{} tried to subtract pointer from scalar", i.dst_reg);
-    if (o == BPF_ADD && !alu32) {
-      mark_chain_precision(i.dst_reg);
-      bpf_reg_state ptr = src;
-      return check_ptr_alu(i, dst, ptr, bpf_reg_state(dst));
-    }
-    return fail("R{} pointer arithmetic on {} prohibited", i.src_reg, type_str(src.type));
+  if (sptr) {  // scalar OP= pointer: the pointer's rules, with the roles swapped
+    mark_chain_precision(i.dst_reg);
+    const bpf_reg_state off = dst;
+    return check_ptr_alu(i, dst, src, off);
   }
-  if (!use_src && (o == BPF_LSH || o == BPF_RSH || o == BPF_ARSH) &&
-      static_cast<uint32_t>(i.imm) >= (alu32 ? 32u : 64u))
-    return fail("invalid shift {}", i.imm);
   scalar_alu(dst, src, o, alu32, i.off);
   return true;
 }
@@ -636,6 +819,28 @@ bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
     next = insn_idx + 1;
     return true;
   }
+  // Copies of a compared scalar learn what it learns (sync_linked_regs); the link decided
+  // their bounds, so pruning must see the copies as copies: they are all made precise (the
+  // kernel's backtracking follows linked registers).
+  auto has_copies = [&](int regno) {
+    if (!r[regno].id) return false;
+    for (int k = 0; k < BPF_REG_10; ++k)
+      if (k != regno && base_type(r[k].type) == SCALAR_VALUE && r[k].id == r[regno].id) return true;
+    return false;
+  };
+  const bool dst_linked = ascalar && bscalar && has_copies(i.dst_reg);
+  const bool src_linked = ascalar && bscalar && use_src && has_copies(i.src_reg);
+  auto mark_linked_precise = [&](int regno) {
+    const uint32_t id = r[regno].id;
+    for (int k = 0; k < BPF_REG_10; ++k)
+      if (base_type(r[k].type) == SCALAR_VALUE && r[k].id == id) mark_chain_precision(k);
+  };
+  if (dst_linked) mark_linked_precise(i.dst_reg);
+  if (src_linked) mark_linked_precise(i.src_reg);
+  if (dst_linked || src_linked) {
+    a = r[i.dst_reg];
+    if (use_src) b = r[i.src_reg];
+  }
   verifier_state other = cur;  // the taken branch
   bpf_reg_state* ro = other.regs();
   if (ascalar && bscalar) {
@@ -646,6 +851,14 @@ bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
     if (use_src) {
       ro[i.src_reg] = t2;
       r[i.src_reg] = f2;
+    }
+    if (src_linked) {
+      sync_linked_regs(other, t2);
+      sync_linked_regs(cur, f2);
+    }
+    if (dst_linked) {
+      sync_linked_regs(other, t1);
+      sync_linked_regs(cur, f1);
     }
   } else if (!jmp32 && (o == BPF_JEQ || o == BPF_JNE)) {
     // null checks: `if rX == 0` / `if rX != 0` on a maybe-null pointer
@@ -662,6 +875,13 @@ bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
   if (!push_stack(target, insn_idx, other)) return false;
   next = insn_idx + 1;
   return true;
+}
+
+// sync_linked_regs(): every copy (same id) of `known` in the current frame takes its value.
+void verifier_env::sync_linked_regs(verifier_state& st, const bpf_reg_state& known) {
+  bpf_reg_state* r = st.regs();
+  for (int k = 0; k < BPF_REG_10; ++k)
+    if (base_type(r[k].type) == SCALAR_VALUE && r[k].id == known.id) r[k] = known;
 }
 
 bool verifier_env::check_ld_imm(const insn& i) {
@@ -815,6 +1035,10 @@ bool verifier_env::do_check() {
     bool path_done = false;
     acc_frame_ = -1;
     const bool ok = do_check_insn(path_done);
+    for (uint32_t f = 0; f <= cur.curframe; ++f)  // each subprogram's deepest stack use
+      if (const func_state* fs = cur.frame[f].get())
+        subprog_stack_depth_[fs->subprogno] =
+            std::max(subprog_stack_depth_[fs->subprogno], static_cast<uint32_t>(fs->allocated_stack));
     if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
     if (opts.log_level) {
       if (static_cast<size_t>(idx) < opts.line_info.size() && !opts.line_info[idx].empty() &&
@@ -833,13 +1057,40 @@ bool verifier_env::do_check() {
   }
 }
 
+// check_max_stack_depth(): along every static call chain from the main program (bpf-to-bpf
+// calls and callbacks), the frames' stacks, each the deepest its subprogram used on any path
+// rounded up to 16 bytes (the kernel's round_up_stack_depth() for a JITed program), fit in
+// 512 bytes together.
+bool verifier_env::check_max_stack_depth() {
+  const auto& starts = prog.subprog_starts;
+  const int n = static_cast<int>(insns.size());
+  // depth-first over the call graph; the decoder has ruled out recursion and deep chains
+  auto visit = [&](auto& self, int sp, int frames, uint32_t depth) -> bool {
+    depth += (subprog_stack_depth_[sp] + 15) / 16 * 16;
+    if (depth > static_cast<uint32_t>(stack_size))
+      return fail("combined stack size of {} calls is {}. Too large", frames, depth);
+    const int end = sp + 1 < static_cast<int>(starts.size()) ? static_cast<int>(starts[sp + 1]) : n;
+    for (int k = static_cast<int>(starts[sp]); k < end; ++k) {
+      const insn& x = insns[k];
+      if (is_pseudo_call(x) || is_pseudo_func(x)) {
+        if (frames >= max_call_frames)
+          return fail("the call stack of {} frames is too deep !", frames + 1);
+        if (!self(self, subprog_of(k + x.imm + 1), frames + 1, depth)) return false;
+      }
+      if (is_ld_imm64(x)) ++k;
+    }
+    return true;
+  };
+  return visit(visit, 0, 1, 0);
+}
+
 verify_result verifier_env::run() {
   verify_result res;
   explored_.resize(insns.size());
   probe_mem_.assign(insns.size(), false);
   compute_liveness();
   subprog_stack_depth_.assign(prog.subprog_starts.size(), 0);
-  bool ok = check_cfg() && do_check();
+  bool ok = check_cfg() && do_check() && check_max_stack_depth();
   if (ok && failed()) ok = false;
   if (!ok && err.empty()) err = "verification failed";
   if (!ok) log_line(err);

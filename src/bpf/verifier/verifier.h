@@ -51,8 +51,11 @@ struct writable_field {
 struct prog_context {
   enum class kind {
     mem,        // a flat buffer of mem_size bytes, readable and writable (mmbpf exec: r1 = mem,
-                // r2 = its length; SEC("syscall") programs' ctx)
+                // r2 = its length)
     struct_ops, // a u64 array of the member's arguments, read-only, typed by func_proto_id
+    syscall,    // BPF_PROG_TYPE_SYSCALL: the caller's buffer, any aligned offset below 64K
+                // readable and writable (syscall_prog_is_valid_access; its size is checked
+                // when the program runs); only r1 is set at entry
   };
   kind k = kind::mem;
   uint32_t mem_size = 0;       // mem: bytes; r2 = mem_size at entry
