@@ -15,7 +15,7 @@ namespace {
 
 struct verify_opts {
   std::string obj;
-  int log_level = 1;
+  int log_level = 2;
 };
 
 int run_verify(const verify_opts& o) {
@@ -47,7 +47,8 @@ void add_verify_command(CLI::App& app, int* rc) {
       "verify", "Verify a BPF object's programs and print the verifier's log (the kernel's format)");
   cmd->add_option("OBJ", o->obj, "BPF object (.bpf.o)")->required()->type_name("FILE");
   cmd->add_option("--log-level", o->log_level,
-                  "0: the error only; 1: the instructions of each path; 2: the state after each")
+                  "0: the error only; 1: each instruction and what it changed, kept only on a "
+                  "rejection (as the kernel does); 2: kept always (default)")
       ->check(CLI::Range(0, 2));
   cmd->callback([o, rc] { *rc = run_verify(*o); });
 }

@@ -193,11 +193,11 @@ verdict mmbpf_verdict(const corpus_case& c) {
     return k ? static_cast<int32_t>(k->btf_id) : -1;
   };
   auto insns = assemble(c.text, ao);
-  if (!insns.ok()) return {false, "asm: " + insns.err().msg, ""};
+  if (!insns.ok()) return {false, "asm: " + insns.err().msg, "asm: " + insns.err().msg};
   std::string err;
-  if (!patch_maps(*insns, fds, err)) return {false, err, ""};
+  if (!patch_maps(*insns, fds, err)) return {false, err, err};
   auto p = bpf_prog::load(rt, *insns);
-  if (!p.ok()) return {false, p.err().msg, ""};
+  if (!p.ok()) return {false, p.err().msg, p.err().msg};  // the load refused it
   verifier::verify_opts o;
   o.ctx.k = verifier::prog_context::kind::syscall;
   o.ctx.sleepable = c.sleepable;

@@ -520,8 +520,7 @@ bool verifier_env::check_kfunc_call(const insn& i) {
       r0.id = new_id();
     }
   } else {
-    mark_reg_unknown(r0);
-    if (auto sz = kbtf.size_of(rt_id); sz && *sz < 8) coerce_reg_to_size(r0, static_cast<int>(*sz));
+    mark_reg_unknown(r0);  // whatever its width (the kernel assumes nothing of the upper bits)
   }
   if (k->flags & KF_ITER_NEXT) return process_iter_next_call(BPF_REG_1);
   (void)rcu_handled;
@@ -561,10 +560,10 @@ bool verifier_env::check_exit() {
     // check_resource_leak(): the main program ends holding no lock and no reference
     if (cur.active_lock)
       return fail("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
-    if (!cur.refs.empty()) {  // check_reference_leak() names each
-      for (size_t k = 0; k + 1 < cur.refs.size(); ++k)
-        log_line(fmt::format("Unreleased reference id={} alloc_insn={}", cur.refs[k].id, cur.refs[k].insn_idx));
-      return fail("Unreleased reference id={} alloc_insn={}", cur.refs.back().id, cur.refs.back().insn_idx);
+    if (!cur.refs.empty()) {  // check_reference_leak() names each, check_resource_leak() sums up
+      for (const ref_state& r : cur.refs)
+        log_line(fmt::format("Unreleased reference id={} alloc_insn={}", r.id, r.insn_idx));
+      return fail("BPF_EXIT instruction in main prog would lead to reference leak");
     }
     if (cur.active_rcu_lock)
       return fail("BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");

@@ -39,6 +39,7 @@ struct pending_path {
   verifier_state st;
   int insn_idx = 0;
   int prev_insn_idx = 0;
+  size_t log_pos = 0;  // level 1: the log is cut back here when the path is taken
 };
 
 class verifier_env {
@@ -123,8 +124,17 @@ class verifier_env {
   int acc_frame_ = -1, acc_off_ = 0;
 
   // ---- log.cpp ----
-  std::string reg_str(const bpf_reg_state& r) const;
+  // What an instruction touched, for the state the log prints after it (the kernel's
+  // scratched registers and stack slots).
+  struct scratch_set {
+    uint32_t regs = 0;   // bit r: Rr
+    uint64_t slots = 0;  // bit k: the slot at fp-(k+1)*8 of the current frame
+  };
+  std::string reg_str(const bpf_reg_state& r, uint32_t frameno = 0) const;
+  std::string frame_str(const verifier_state& st, uint32_t frameno, const scratch_set* scratch) const;
   std::string state_str(const verifier_state& st, bool only_frame = true) const;
+  void log_insn_state(int idx, size_t insn_line_end, size_t insn_print_pos,
+                      const std::array<stack_slot, nr_stack_slots>& slots_before);
   std::string type_str(uint32_t type) const;
   std::string insn_str(int idx) const;
 

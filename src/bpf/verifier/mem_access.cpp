@@ -300,7 +300,8 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
       func_state& f = *cur.frame[reg.frameno];
       f.allocated_stack = std::max<int>(f.allocated_stack, static_cast<int>(-min_off));  // grow_stack_state()
       int total = 0;
-      for (uint32_t k = 0; k <= cur.curframe; ++k) total += (cur.frame[k]->allocated_stack + 31) / 32 * 32;
+      // frames rounded to 16 bytes, as the kernel does when the JIT is requested (x86-64)
+      for (uint32_t k = 0; k <= cur.curframe; ++k) total += (cur.frame[k]->allocated_stack + 15) / 16 * 16;
       if (total > stack_size) return fail("combined stack size of {} calls is {}. Too large", cur.curframe + 1, total);
       const bool zero_src = value_regno >= 0 ? register_is_null(r[value_regno])
                                              : cls(cur_insn.code) == BPF_ST && cur_insn.imm == 0;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "bpf/btf_handle.h"
 #include "bpf/map.h"
@@ -502,6 +503,8 @@ bool verifier_env::is_state_visited(int idx) {
     }
     ++k;
   }
+  // the states compared here, before any is added (the kernel's states_cnt)
+  stats.max_states_per_insn = std::max<uint32_t>(stats.max_states_per_insn, static_cast<uint32_t>(list.size()));
   if (force_checkpoint_[idx]) add_new_state = true;
   if (!add_new_state) return false;
   // With the list full the state is not kept for pruning, but a long path (a loop going
@@ -527,14 +530,13 @@ bool verifier_env::is_state_visited(int idx) {
   list.push_back(e.get());
   all_explored_.push_back(std::move(e));
   ++stats.total_states;
-  stats.max_states_per_insn = std::max<uint32_t>(stats.max_states_per_insn, static_cast<uint32_t>(list.size()));
   stats.peak_states = std::max(stats.peak_states, stats.total_states);
   return false;
 }
 
 bool verifier_env::push_stack(int idx, int prev, const verifier_state& st) {
   if (stack_.size() > 8192) return fail("The sequence of {} jumps is too complex.", stack_.size());
-  stack_.push_back({st, idx, prev});
+  stack_.push_back({st, idx, prev, log.empty() || log.back() != '\n' ? log.size() : log.size() - 1});
   for (explored* p = st.parent; p; p = p->parent) {  // one more path below each ancestor
     ++p->branches;
     break;
@@ -551,7 +553,14 @@ bool verifier_env::pop_stack() {
   cur = std::move(p.st);
   insn_idx = p.insn_idx;
   prev_insn_idx = p.prev_insn_idx;
-  if (opts.log_level) log_line(fmt::format("from {} to {}: {}", prev_insn_idx, insn_idx, state_str(cur)));
+  if (opts.log_level == 1) {
+    // level 1 keeps the path being checked only: back to where it branched off (the kernel's
+    // log rewind), then its state
+    log.resize(std::min(log.size(), p.log_pos));
+    log_line(fmt::format(" {}:{}", insn_idx, frame_str(cur, cur.curframe, nullptr)));
+  } else if (opts.log_level) {
+    log_line(fmt::format("from {} to {}: {}", prev_insn_idx, insn_idx, state_str(cur)));
+  }
   return true;
 }
 
@@ -861,10 +870,10 @@ bool verifier_env::check_cond_jmp_op(const insn& i, int& next) {
       sync_linked_regs(cur, f1);
     }
   } else if (!jmp32 && (o == BPF_JEQ || o == BPF_JNE)) {
-    // null checks: `if rX == 0` / `if rX != 0` on a maybe-null pointer
-    const bool a_null_ptr = (a.type & PTR_MAYBE_NULL) && bscalar && tnum_equals_const(b.var_off, 0);
-    const bool b_null_ptr = use_src && (b.type & PTR_MAYBE_NULL) && ascalar && tnum_equals_const(a.var_off, 0);
-    const bpf_reg_state* p = a_null_ptr ? &a : b_null_ptr ? &b : nullptr;
+    // null checks: `if rX == 0` / `if rX != 0` on a maybe-null pointer, against the
+    // immediate 0 only (a register known to be 0 does not count, as in the kernel)
+    const bool a_null_ptr = (a.type & PTR_MAYBE_NULL) && !use_src && i.imm == 0;
+    const bpf_reg_state* p = a_null_ptr ? &a : nullptr;
     if (p && p->id) {
       const uint32_t id = p->id;
       // JEQ: taken means null; JNE: taken means not null
@@ -1022,7 +1031,7 @@ bool verifier_env::do_check() {
   init_entry_state();
   insn_idx = 0;
   prev_insn_idx = 0;
-  if (opts.log_level >= 2) log_line(fmt::format("0: {}", state_str(cur)));
+  if (opts.log_level) log_line(fmt::format("0: {}", state_str(cur)));
   while (true) {
     if (++stats.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS)
       return fail("BPF program is too large. Processed {} insn", stats.insn_processed);
@@ -1034,26 +1043,81 @@ bool verifier_env::do_check() {
     const int idx = insn_idx;
     bool path_done = false;
     acc_frame_ = -1;
-    const bool ok = do_check_insn(path_done);
-    for (uint32_t f = 0; f <= cur.curframe; ++f)  // each subprogram's deepest stack use
-      if (const func_state* fs = cur.frame[f].get())
-        subprog_stack_depth_[fs->subprogno] =
-            std::max(subprog_stack_depth_[fs->subprogno], static_cast<uint32_t>(fs->allocated_stack));
-    if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
+    // the log: the instruction before what checking it prints, its effect after
+    size_t insn_line_end = 0, insn_print_pos = 0;
+    std::array<stack_slot, nr_stack_slots> slots_before;
+    const uint32_t frame_before = cur.curframe;
     if (opts.log_level) {
       if (static_cast<size_t>(idx) < opts.line_info.size() && !opts.line_info[idx].empty() &&
           opts.line_info[idx] != last_linfo_) {
         last_linfo_ = opts.line_info[idx];
         log_line("; " + last_linfo_);
       }
-      std::string line = fmt::format("{}: {}", idx, insn_str(idx));
-      if (opts.log_level >= 2 && ok && !path_done) line += " ; " + state_str(cur);
+      const std::string line = fmt::format("{}: {}", idx, insn_str(idx));
       log_line(line);
+      insn_line_end = log.size();
+      insn_print_pos = line.size() + 1;
+      slots_before = frame().stack;
     }
+    const bool ok = do_check_insn(path_done);
+    for (uint32_t f = 0; f <= cur.curframe; ++f)  // each subprogram's deepest stack use
+      if (const func_state* fs = cur.frame[f].get())
+        subprog_stack_depth_[fs->subprogno] =
+            std::max(subprog_stack_depth_[fs->subprogno], static_cast<uint32_t>(fs->allocated_stack));
+    if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
+    if (opts.log_level && ok && !path_done && cur.curframe == frame_before)
+      log_insn_state(idx, insn_line_end, insn_print_pos, slots_before);
     if (!ok) return false;
     if (path_done) {
       if (!pop_stack()) return true;
     }
+  }
+}
+
+// print_insn_state(): after an instruction, the registers it read or wrote and the stack
+// slots it changed or read, on the instruction's line (aligned at column 40 or the next
+// multiple of 8) unless something was printed in between.
+void verifier_env::log_insn_state(int idx, size_t insn_line_end, size_t insn_print_pos,
+                                  const std::array<stack_slot, nr_stack_slots>& slots_before) {
+  const insn& x = insns[idx];
+  const uint8_t c = cls(x.code);
+  scratch_set sc;
+  auto reg = [&](int r) { sc.regs |= 1u << r; };
+  if (c == BPF_ALU || c == BPF_ALU64) {
+    reg(x.dst_reg);
+    if (src_bit(x.code) == BPF_X) reg(x.src_reg);
+  } else if (c == BPF_LDX || c == BPF_STX) {
+    reg(x.dst_reg);
+    reg(x.src_reg);
+    if (c == BPF_STX && mode(x.code) == BPF_ATOMIC && x.imm == (BPF_CMPXCHG)) reg(BPF_REG_0);
+  } else if (c == BPF_ST || c == BPF_LD) {
+    reg(x.dst_reg);
+  } else if (c == BPF_JMP || c == BPF_JMP32) {
+    const uint8_t o = op(x.code);
+    if (o == BPF_CALL) {
+      reg(BPF_REG_0);
+    } else if (o != BPF_JA && o != BPF_EXIT) {
+      reg(x.dst_reg);
+      if (src_bit(x.code) == BPF_X) reg(x.src_reg);
+    }
+  }
+  const func_state& f = frame();
+  for (int k = 0; k < nr_stack_slots; ++k) {
+    const stack_slot& a = slots_before[k];
+    const stack_slot& b = f.stack[k];
+    if (a.slot_type != b.slot_type || a.iter.state != b.iter.state || a.iter.depth != b.iter.depth ||
+        (b.slot_type[0] == STACK_SPILL && std::memcmp(&a.spilled_ptr, &b.spilled_ptr, sizeof a.spilled_ptr)))
+      sc.slots |= uint64_t{1} << k;
+  }
+  if (acc_frame_ == static_cast<int>(cur.curframe) && acc_off_ < 0)
+    sc.slots |= uint64_t{1} << ((-acc_off_ - 1) / 8);
+  const std::string st = frame_str(cur, cur.curframe, &sc);
+  if (log.size() == insn_line_end) {  // on the instruction's line
+    log.pop_back();
+    const size_t col = (std::max<size_t>(insn_print_pos + 4, 40) + 7) / 8 * 8;
+    log += std::string(col - insn_print_pos - 1, ' ') + ";" + st + "\n";
+  } else {
+    log_line(fmt::format("{}:{}", idx, st));
   }
 }
 
@@ -1094,6 +1158,7 @@ verify_result verifier_env::run() {
   if (ok && failed()) ok = false;
   if (!ok && err.empty()) err = "verification failed";
   if (!ok) log_line(err);
+  if (ok && opts.log_level == 1) log.clear();  // level 1 keeps only the statistics on success
   log_line(fmt::format(
       "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} "
       "mark_read 0",

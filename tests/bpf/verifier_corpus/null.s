@@ -418,3 +418,20 @@ r1 = map_fd[0]
 call bpf_map_delete_elem
 r0 = 0
 exit
+
+# case: compared_with_register_holding_zero
+# (the kernel takes only `if rX == 0` against the immediate as a null check)
+# map: hash key=4 value=8 max=4
+# expect: reject R0 invalid mem access 'map_value_or_null'
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map_fd[0]
+call bpf_map_lookup_elem
+r1 = 0
+if r0 == r1 goto out
+r0 = *(u64 *)(r0 +0)
+out:
+r0 = 0
+exit

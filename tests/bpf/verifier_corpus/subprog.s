@@ -1,7 +1,7 @@
 # bpf-to-bpf calls (check_func_call, prepare_func_exit, check_max_stack_depth): R1-R5 pass
 # arguments and are clobbered in the caller, R6-R9 are the caller's and not readable in the
 # callee, R0 comes back; each frame has its own 512-byte stack but the frames of a call chain
-# share 512 bytes (each rounded up to 32); at most 8 frames; a stack pointer passed down may be
+# share 512 bytes (each rounded up to 16, as with the JIT); at most 8 frames; a stack pointer passed down may be
 # written through; no recursion.
 
 # case: pass_args
@@ -185,7 +185,7 @@ r0 = 0
 exit
 
 # case: combined_stack_rounded_up
-# expect: reject combined stack size of 2 calls is
+# expect: reject combined stack size of 2 calls is 528. Too large
 r0 = 0
 *(u64 *)(r10 -264) = r0
 call f
@@ -333,4 +333,31 @@ exit
 f:
 r0 = r1
 r0 &= 16
+exit
+
+# case: callee_returns_map_value_pointer
+# map: array key=4 value=8 max=1
+# expect: accept
+call get
+if r0 == 0 goto out
+r0 = *(u64 *)(r0 +0)
+out:
+r0 = 0
+exit
+get:
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map_fd[0]
+call bpf_map_lookup_elem
+exit
+
+# case: callee_returns_ctx_pointer
+# expect: accept
+call get
+r0 = *(u32 *)(r0 +0)
+exit
+get:
+r0 = r1
 exit
