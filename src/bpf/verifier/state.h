@@ -108,6 +108,9 @@ struct explored {
   uint32_t branches = 1;
   explored* parent = nullptr;
   uint64_t exact_hash = 0;  // exact_state_hash(st): states equal EXACT hash the same
+  // How often it pruned a path and how often it was compared in vain: a state that keeps
+  // missing leaves the search list (the kernel's miss_cnt > hit_cnt * n + n).
+  uint32_t hit_cnt = 0, miss_cnt = 0;
 };
 
 }  // namespace mmbpf::bpf::verifier

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "bpf/btf_handle.h"
 #include "bpf/map.h"
@@ -24,6 +25,10 @@ namespace {
 // its per-path liveness merges more states than the static liveness here, so a loop with a
 // conditional counter (i, n) needs its few hundred states kept to converge.
 constexpr size_t max_states_per_insn = 1024;
+// Fully explored states that keep missing leave a prune point's list once it holds more than
+// this many (the kernel evicts at any size; without per-path liveness mmbpf needs the smaller
+// lists whole for some loops to converge).
+constexpr size_t evict_above = 64;
 }
 
 verifier_env::verifier_env(const bpf_prog& p, const verify_opts& o)
@@ -467,7 +472,7 @@ void verifier_env::update_branch_counts(explored* e) {
 bool verifier_env::is_state_visited(int idx) {
   auto& list = explored_[idx];
   bool add_new_state = true;
-  const uint64_t cur_hash = exact_state_hash(cur);
+  std::optional<uint64_t> cur_hash;  // computed when a state on this path needs it
   for (size_t k = 0; k < list.size();) {
     explored* e = list[k];
     if (e->branches) {
@@ -475,9 +480,14 @@ bool verifier_env::is_state_visited(int idx) {
         // an iterator loop converged: this iteration's state is one an earlier iteration
         // at this next() already covers (the kernel's RANGE_WITHIN check at iter next)
         if (states_equal(e->st, cur) && iter_active(cur)) {
+          ++e->hit_cnt;
           propagate_precision(e->st);
           if (opts.log_level) log_line(fmt::format("{}: safe", idx));
           return true;
+        }
+        if (++e->miss_cnt > e->hit_cnt * 64 + 64) {  // still on the path: it stays alive
+          list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
+          continue;
         }
         ++k;
         continue;
@@ -489,7 +499,8 @@ bool verifier_env::is_state_visited(int idx) {
       // on a path still being explored: the same state again on this path is a loop that
       // makes no progress (compare first: the ancestor walk is the costly part); an
       // iterator one level deeper is progress
-      if (e->exact_hash == cur_hash && states_equal(e->st, cur, true) &&
+      if (!cur_hash) cur_hash = exact_state_hash(cur);
+      if (e->exact_hash == *cur_hash && states_equal(e->st, cur, true) &&
           !iter_active_depths_differ(e->st, cur))
         for (explored* p = cur.parent; p; p = p->parent)
           if (p == e) return fail("infinite loop detected at insn {}", idx);
@@ -497,9 +508,16 @@ bool verifier_env::is_state_visited(int idx) {
       continue;
     }
     if (states_equal(e->st, cur)) {
+      ++e->hit_cnt;
       propagate_precision(e->st);
       if (opts.log_level) log_line(fmt::format("{}: safe", idx));
       return true;
+    }
+    // a fully explored state that keeps missing is unlikely to prune: leave it out of the
+    // search (all_explored_ still owns it)
+    if (add_new_state && ++e->miss_cnt > e->hit_cnt * 3 + 3 && list.size() > evict_above) {
+      list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
+      continue;
     }
     ++k;
   }
@@ -519,7 +537,7 @@ bool verifier_env::is_state_visited(int idx) {
   e->st.parent = nullptr;
   e->insn_idx = idx;
   e->branches = 1;
-  e->exact_hash = cur_hash;
+  e->exact_hash = cur_hash ? *cur_hash : exact_state_hash(cur);
   e->parent = cur.parent;
   cur.parent = e.get();
   cur.hist.clear();  // the new segment starts here
