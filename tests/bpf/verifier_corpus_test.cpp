@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 
 #include "verifier_corpus.h"
 
@@ -73,6 +74,40 @@ TEST(VerifierCorpus, CoversBothSidesOfEveryRuleFamily) {
     EXPECT_GT(n.first, 0) << file << " has no accepted program";
     EXPECT_GT(n.second, 0) << file << " has no rejected program";
   }
+}
+
+// The log at level 1, line by line against the kernel's, over every rejection: the same
+// instructions, states after each, branch rewinds, subprogram frames and messages. Lines that
+// cannot match are where mmbpf prints differently on purpose: ld_imm64 of a map (the kernel
+// prints its kernel address, mmbpf map_fd[N]), structural errors the loader finds before the
+// verifier runs (they carry "prog 'NAME': insn N:"), and the state counts of the summary.
+// Programs whose kernel log runs past 400 lines (loops driven to a limit) are left out.
+TEST(VerifierCorpus, LogsMatchTheKernelsLineByLine) {
+  if (const std::string why = kernel_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);)
+      if (!l.empty()) v.push_back(l);
+    return v;
+  };
+  size_t same = 0, total = 0, rejections = 0, identical = 0;
+  for (const corpus_case& c : cases()) {
+    if (c.expect_accept || !c.differs.empty()) continue;
+    const verdict k = kernel_verdict(c);
+    const verdict m = mmbpf_verdict(c);
+    const auto kl = split(k.log), ml = split(m.log);
+    if (kl.size() > 400) continue;  // loops run to a limit: a long trace, pruned differently
+    size_t s = 0;
+    for (size_t i = 0; i < kl.size() && i < ml.size(); ++i) s += kl[i] == ml[i];
+    same += s;
+    total += kl.size();
+    identical += s == kl.size() && kl.size() == ml.size();
+    ++rejections;
+  }
+  std::printf("  %zu rejections: %zu logs identical, %zu of %zu lines (%.1f %%)\n", rejections, identical,
+              same, total, 100.0 * static_cast<double>(same) / static_cast<double>(total));
+  EXPECT_GE(static_cast<double>(same), 0.7 * static_cast<double>(total));
 }
 
 }  // namespace

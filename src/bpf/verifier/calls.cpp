@@ -549,6 +549,13 @@ bool verifier_env::check_subprog_call(const insn& i) {
   ++cur.curframe;
   prev_insn_idx = insn_idx;
   insn_idx = target;
+  if (opts.log_level) {  // check_func_call()'s log: both frames, then the callee's first state
+    log_line("caller:");
+    log_line(frame_str(cur, cur.curframe - 1, nullptr));
+    log_line("callee:");
+    log_line(frame_str(cur, cur.curframe, nullptr));
+    print_state_next_ = true;
+  }
   return true;
 }
 
@@ -601,11 +608,19 @@ bool verifier_env::check_exit() {
   }
   // back to the caller: its r0 is the callee's; its r1-r5 were clobbered at the call
   const int callsite = f.callsite;
+  if (opts.log_level) {
+    log_line("returning from callee:");
+    log_line(frame_str(cur, cur.curframe, nullptr));
+  }
   cur.frame[cur.curframe].reset();
   --cur.curframe;
   regs()[BPF_REG_0] = r0;
   prev_insn_idx = insn_idx;
   insn_idx = callsite + 1;
+  if (opts.log_level) {
+    log_line(fmt::format("to caller at {}:", insn_idx));
+    log_line(frame_str(cur, cur.curframe, nullptr));
+  }
   return true;
 }
 

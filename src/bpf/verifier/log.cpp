@@ -88,7 +88,7 @@ std::string verifier_env::type_str(uint32_t type) const {
 // print_reg_state()
 std::string verifier_env::reg_str(const bpf_reg_state& r, uint32_t frameno) const {
   const uint32_t bt = base_type(r.type);
-  const std::string p = bt == SCALAR_VALUE && r.precise ? "P" : "";
+  const std::string p = bt == SCALAR_VALUE && r.precise && log_precision_ ? "P" : "";
   if (bt == SCALAR_VALUE && tnum_is_const(r.var_off)) return p + snum(static_cast<int64_t>(r.var_off.value));
   std::string name = type_str(r.type);
   if (bt == PTR_TO_STACK) {
@@ -103,7 +103,7 @@ std::string verifier_env::reg_str(const bpf_reg_state& r, uint32_t frameno) cons
     if (!r.map_ptr->name().empty()) parts.push_back(fmt::format("map={}", r.map_ptr->name()));
     parts.push_back(fmt::format("ks={},vs={}", r.map_ptr->attr().key_size, r.map_ptr->attr().value_size));
   }
-  if (bt != SCALAR_VALUE && r.off) parts.push_back(fmt::format("off={}", r.off));
+  if (bt != SCALAR_VALUE && r.off) parts.push_back("off=" + snum(r.off));
   if (bt == PTR_TO_MEM) parts.push_back(fmt::format("sz={}", r.mem_size));
   if (tnum_is_const(r.var_off)) {
     if (r.var_off.value) parts.push_back(fmt::format("imm={:x}", r.var_off.value));
@@ -154,6 +154,7 @@ std::string verifier_env::frame_str(const verifier_state& st, uint32_t f, const 
     s += " refs=";
     for (size_t k = 0; k < st.refs.size(); ++k) s += fmt::format("{}{}", k ? "," : "", st.refs[k].id);
   }
+  if (fs.in_callback) s += " cb";
   return s;
 }
 
@@ -169,7 +170,12 @@ std::string verifier_env::insn_str(int idx) const {
     const kfunc_desc* k = rt.kfuncs().by_id(static_cast<uint32_t>(id));
     return k ? k->name.c_str() : nullptr;
   };
-  return disasm_insn(insns.data(), insns.size(), static_cast<size_t>(idx), o);
+  std::string t = disasm_insn(insns.data(), insns.size(), static_cast<size_t>(idx), o);
+  if (t.ends_with(" ll")) t.resize(t.size() - 3);  // the kernel's log prints ld_imm64 without it
+  // a subprogram's address as the kernel prints it: the raw immediate ("r2 = 0x6")
+  if (const size_t at = t.find("func["); at != std::string::npos && t.ends_with("]"))
+    t = t.substr(0, at) + fmt::format("{:#x}", static_cast<uint32_t>(insns[idx].imm));
+  return t;
 }
 
 }  // namespace mmbpf::bpf::verifier

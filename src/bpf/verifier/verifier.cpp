@@ -503,7 +503,14 @@ bool verifier_env::is_state_visited(int idx) {
       if (e->exact_hash == *cur_hash && states_equal(e->st, cur, true) &&
           !iter_active_depths_differ(e->st, cur))
         for (explored* p = cur.parent; p; p = p->parent)
-          if (p == e) return fail("infinite loop detected at insn {}", idx);
+          if (p == e) {  // the kernel's message, then both states
+            fail("infinite loop detected at insn {}", idx);
+            log_line(err);
+            log_line("cur state: " + state_str(cur));
+            log_line("old state: " + state_str(e->st));
+            err_logged_ = true;
+            return false;
+          }
       ++k;
       continue;
     }
@@ -1066,6 +1073,10 @@ bool verifier_env::do_check() {
     std::array<stack_slot, nr_stack_slots> slots_before;
     const uint32_t frame_before = cur.curframe;
     if (opts.log_level) {
+      if (print_state_next_) {
+        print_state_next_ = false;
+        log_line(fmt::format("{}:{}", idx, frame_str(cur, cur.curframe, nullptr)));
+      }
       if (static_cast<size_t>(idx) < opts.line_info.size() && !opts.line_info[idx].empty() &&
           opts.line_info[idx] != last_linfo_) {
         last_linfo_ = opts.line_info[idx];
@@ -1129,7 +1140,9 @@ void verifier_env::log_insn_state(int idx, size_t insn_line_end, size_t insn_pri
   }
   if (acc_frame_ == static_cast<int>(cur.curframe) && acc_off_ < 0)
     sc.slots |= uint64_t{1} << ((-acc_off_ - 1) / 8);
+  log_precision_ = false;  // the kernel's 6.18 log shows no precision marks here
   const std::string st = frame_str(cur, cur.curframe, &sc);
+  log_precision_ = true;
   if (log.size() == insn_line_end) {  // on the instruction's line
     log.pop_back();
     const size_t col = (std::max<size_t>(insn_print_pos + 4, 40) + 7) / 8 * 8;
@@ -1175,7 +1188,7 @@ verify_result verifier_env::run() {
   bool ok = check_cfg() && do_check() && check_max_stack_depth();
   if (ok && failed()) ok = false;
   if (!ok && err.empty()) err = "verification failed";
-  if (!ok) log_line(err);
+  if (!ok && !err_logged_) log_line(err);
   if (ok && opts.log_level == 1) log.clear();  // level 1 keeps only the statistics on success
   log_line(fmt::format(
       "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} "
