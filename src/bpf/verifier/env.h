@@ -135,7 +135,8 @@ class verifier_env {
   std::string state_str(const verifier_state& st, bool only_frame = true) const;
   bool log_precision_ = true;  // reg_str() prints "P" before a precise scalar
   bool err_logged_ = false;
-  bool print_state_next_ = false;  // the next instruction's line is preceded by the state    // the rejection is already in the log, with what follows it
+  bool print_state_next_ = false;  // the next instruction's line is preceded by the state
+  std::array<stack_slot, nr_stack_slots> log_slots_before_;  // the stack before the insn    // the rejection is already in the log, with what follows it
   void log_insn_state(int idx, size_t insn_line_end, size_t insn_print_pos,
                       const std::array<stack_slot, nr_stack_slots>& slots_before);
   std::string type_str(uint32_t type) const;

@@ -81,10 +81,15 @@ struct verifier_state {
 
   verifier_state() = default;
   verifier_state(const verifier_state& o) { *this = o; }
+  verifier_state(verifier_state&&) noexcept = default;  // paths move in and out of the stack
+  verifier_state& operator=(verifier_state&&) noexcept = default;
   verifier_state& operator=(const verifier_state& o) {
     if (this == &o) return *this;
-    for (size_t i = 0; i < frame.size(); ++i)
-      frame[i] = o.frame[i] ? std::make_unique<func_state>(*o.frame[i]) : nullptr;
+    for (size_t i = 0; i < frame.size(); ++i) {
+      if (!o.frame[i]) frame[i].reset();
+      else if (frame[i]) *frame[i] = *o.frame[i];  // reuse the frame already there
+      else frame[i] = std::make_unique<func_state>(*o.frame[i]);
+    }
     curframe = o.curframe;
     refs = o.refs;
     active_lock_id = o.active_lock_id;

@@ -1070,7 +1070,6 @@ bool verifier_env::do_check() {
     acc_frame_ = -1;
     // the log: the instruction before what checking it prints, its effect after
     size_t insn_line_end = 0, insn_print_pos = 0;
-    std::array<stack_slot, nr_stack_slots> slots_before;
     const uint32_t frame_before = cur.curframe;
     if (opts.log_level) {
       if (print_state_next_) {
@@ -1086,7 +1085,7 @@ bool verifier_env::do_check() {
       log_line(line);
       insn_line_end = log.size();
       insn_print_pos = line.size() + 1;
-      slots_before = frame().stack;
+      log_slots_before_ = frame().stack;
     }
     const bool ok = do_check_insn(path_done);
     for (uint32_t f = 0; f <= cur.curframe; ++f)  // each subprogram's deepest stack use
@@ -1095,7 +1094,7 @@ bool verifier_env::do_check() {
             std::max(subprog_stack_depth_[fs->subprogno], static_cast<uint32_t>(fs->allocated_stack));
     if (ok && !path_done) cur.hist.push_back({idx, acc_frame_, acc_off_});
     if (opts.log_level && ok && !path_done && cur.curframe == frame_before)
-      log_insn_state(idx, insn_line_end, insn_print_pos, slots_before);
+      log_insn_state(idx, insn_line_end, insn_print_pos, log_slots_before_);
     if (!ok) return false;
     if (path_done) {
       if (!pop_stack()) return true;
