@@ -692,6 +692,20 @@ struct bpf_iter_num {
 	u64 __opaque[1];
 } __attribute__((aligned(8)));
 
+/* kernel/bpf/cgroup_iter.c: a css's descendants (pre or post order), its ancestors, or itself. */
+struct bpf_iter_css {
+	u64 __opaque[3];
+} __attribute__((aligned(8)));
+
+/* kernel/bpf/task_iter.c: the tasks (or, with CSS_TASK_ITER_PROCS, the processes) of a css. */
+struct bpf_iter_css_task {
+	u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+/* include/linux/cgroup.h */
+#define CSS_TASK_ITER_PROCS (1U << 0)
+#define CSS_TASK_ITER_THREADED (1U << 1)
+
 /* ---- uapi (include/uapi/linux/bpf.h): for BPF C only, not in the model's BTF ----------- */
 
 #if !defined(__cplusplus) && !defined(__LINUX_BPF_H__) && !defined(_UAPI__LINUX_BPF_H__)

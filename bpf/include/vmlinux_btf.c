@@ -55,7 +55,7 @@ int vmlinux_btf_anchor(void)
 		/* struct_ops test type */
 		+ T(struct bpf_dummy_ops_state) + T(struct bpf_dummy_ops)
 		/* open-coded iterators */
-		+ T(struct bpf_iter_num);
+		+ T(struct bpf_iter_num) + T(struct bpf_iter_css) + T(struct bpf_iter_css_task);
 }
 
 /*
@@ -75,6 +75,35 @@ KFUNC void bpf_iter_num_destroy(struct bpf_iter_num *it) {}
 KFUNC struct task_struct *bpf_task_from_pid(s32 pid) { return 0; }
 KFUNC struct task_struct *bpf_task_acquire(struct task_struct *p) { return 0; }
 KFUNC void bpf_task_release(struct task_struct *p) {}
+
+/* cgroups (kernel/bpf/helpers.c, cgroup_iter.c, task_iter.c) */
+KFUNC struct cgroup *bpf_cgroup_from_id(u64 cgid) { return 0; }
+KFUNC void bpf_cgroup_release(struct cgroup *cgrp) {}
+KFUNC int bpf_iter_css_new(struct bpf_iter_css *it, struct cgroup_subsys_state *start,
+			   unsigned int flags) { return 0; }
+KFUNC struct cgroup_subsys_state *bpf_iter_css_next(struct bpf_iter_css *it) { return 0; }
+KFUNC void bpf_iter_css_destroy(struct bpf_iter_css *it) {}
+KFUNC int bpf_iter_css_task_new(struct bpf_iter_css_task *it, struct cgroup_subsys_state *css,
+				unsigned int flags) { return 0; }
+KFUNC struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) { return 0; }
+KFUNC void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) {}
+
+/* memcg (mm/bpf_memcontrol.c, upstream) */
+KFUNC struct mem_cgroup *bpf_get_root_mem_cgroup(void) { return 0; }
+KFUNC struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css) { return 0; }
+KFUNC void bpf_put_mem_cgroup(struct mem_cgroup *memcg) {}
+KFUNC unsigned long bpf_mem_cgroup_vm_events(struct mem_cgroup *memcg, int event) { return 0; }
+KFUNC unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
+						 enum memcg_memory_event event) { return 0; }
+KFUNC unsigned long bpf_mem_cgroup_usage(struct mem_cgroup *memcg) { return 0; }
+KFUNC unsigned long bpf_mem_cgroup_page_state(struct mem_cgroup *memcg, int idx) { return 0; }
+KFUNC void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) {}
+
+/* BPF OOM (mm/oom_kill.c of the series, v3) */
+KFUNC int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
+			       const char *message__str) { return 0; }
+KFUNC int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags) { return 0; }
+KFUNC bool bpf_task_is_oom_victim(struct task_struct *task) { return 0; }
 
 /* cache_ext (mm/cache_ext_ds.c) */
 KFUNC u64 bpf_cache_ext_ds_registry_new_list(struct mem_cgroup *memcg) { return 0; }
