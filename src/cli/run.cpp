@@ -36,6 +36,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_report.h"
+#include "cli/scenarios.h"
 #include "ext/attach.h"
 #include "ext/policy_host.h"
 #include "mm/config.h"
@@ -436,6 +437,14 @@ int run_run(const run_opts& o) {
     spec.config_path = o.config;
   }
   spec.cfg = cfg;
+  // a built-in scenario brings its cgroup tree
+  std::string workload_spec = o.workload;
+  if (auto sc = builtin_scenario(o.workload)) {
+    if (!o.config.empty() && !spec.cfg.cgroups.empty())
+      return fail(2, fmt::format("--workload {} brings its own cgroups; the config may not add any", o.workload));
+    spec.cfg.cgroups = sc->cgroups;
+    workload_spec = sc->spec;
+  }
   if (auto r = mm::validate_config(spec.cfg); !r) return fail(2, r.err().msg);
   if (!o.trace.empty()) {
     workload::trace_format tf;
@@ -456,7 +465,7 @@ int run_run(const run_opts& o) {
     const std::string path = o.trace;
     spec.open = [path, tf] { return workload::open_trace_workload(path, tf); };
   } else {
-    spec.workload = o.seed.empty() ? o.workload : with_seed(o.workload, seed);
+    spec.workload = o.seed.empty() ? workload_spec : with_seed(workload_spec, seed);
     if (auto g = workload::open_generator_workload(spec.workload); !g)
       return fail(2, "--workload: " + g.err().msg);
     const std::string w = spec.workload;
@@ -499,7 +508,8 @@ void add_run_command(CLI::App& app, int* rc) {
                   "first bytes and name)")
       ->type_name("FORMAT");
   cmd->add_option("--workload", o->workload,
-                  "Generator spec, e.g. zipf:pages=1M,events=10M or ycsb:workload=b")
+                  "Generator spec, e.g. zipf:pages=1M,events=10M or ycsb:workload=b, or a "
+                  "built-in scenario with its cgroups: oom_test (the BPF OOM selftest tree)")
       ->type_name("SPEC");
   cmd->add_option("--config", o->config, "Model config file (memory, swap, cgroups, ...)")
       ->type_name("FILE");
