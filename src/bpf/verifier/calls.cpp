@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "bpf/btf_handle.h"
 #include "bpf/map.h"
@@ -436,8 +437,39 @@ bool verifier_env::check_kfunc_call(const insn& i) {
     if (reg.type & PTR_MAYBE_NULL) {
       if (!nullable) return fail("Possibly NULL pointer passed to trusted arg{}", a);
     }
+    if (pname.ends_with("__str")) {  // KF_ARG_PTR_TO_CONST_STR: check_reg_const_str()
+      if (reg.type != PTR_TO_MAP_VALUE) return fail("arg#{} doesn't point to a const string", a);
+      const bpf_map* map = reg.map_ptr;
+      // bpf_map_is_rdonly(): BPF_F_RDONLY_PROG and frozen; a .rodata map is frozen at load
+      if (!(map->attr().map_flags & BPF_F_RDONLY_PROG))
+        return fail("R{} does not point to a readonly map'", regno);
+      if (!tnum_is_const(reg.var_off)) return fail("R{} is not a constant address'", regno);
+      // map_direct_value_addr(): arrays of one element (global data) only
+      if (map->attr().map_type != BPF_MAP_TYPE_ARRAY || map->attr().max_entries != 1)
+        return fail("no direct value access support for this map type");
+      const uint32_t value_size = map->attr().value_size;
+      if (reg.off < 0 || static_cast<uint32_t>(reg.off) >= value_size)
+        return fail("invalid access to map value, value_size={} off={} size={}", value_size,
+                    reg.off, static_cast<int64_t>(value_size) - reg.off);
+      const uint64_t map_off = static_cast<uint64_t>(reg.off) + reg.var_off.value;
+      const uint32_t key = 0;
+      const auto* data = static_cast<const char*>(const_cast<bpf_map*>(map)->lookup_elem(&key));
+      if (!data || map_off >= value_size) return fail("direct value access on string failed");
+      if (!std::memchr(data + map_off, 0, value_size - map_off))
+        return fail("string is not zero-terminated");
+      continue;
+    }
     if (base_type(reg.type) == PTR_TO_BTF_ID) {
-      if (!p || kbtf.name(pt) != kbtf.name(reg.btf_id))
+      // btf_struct_ids_match(): the type itself, or (not for a release) the struct that
+      // starts it, member 0 at offset 0 and so on down ("&memcg->css", "&cgrp->self")
+      uint32_t have = reg.btf_id;
+      if (!(k->flags & KF_RELEASE) && reg.off == 0 && p)
+        for (int depth = 0; depth < 8 && kbtf.name(have) != kbtf.name(pt); ++depth) {
+          const struct btf_type* ht = kbtf.type(have);
+          if (!ht || !btf_is_struct(ht) || !btf_vlen(ht) || btf_member_bit_offset(ht, 0)) break;
+          have = kbtf.skip_mods_and_typedefs(btf_members(ht)[0].type);
+        }
+      if (!p || kbtf.name(pt) != kbtf.name(have))
         return fail("kernel function {} args#{} expected pointer to STRUCT {} but R{} has a pointer to STRUCT {}",
                     k->name, a, p ? kbtf.name(pt) : "?", regno, kbtf.name(reg.btf_id));
       if ((k->flags & KF_TRUSTED_ARGS) && (reg.type & PTR_UNTRUSTED))

@@ -23,7 +23,22 @@ struct walk_result {
   bool ok = false;
   bool pointer = false;
   uint32_t pointee_struct = 0;  // for a pointer to a struct
+  uint32_t outer_struct = 0;    // the struct whose member it is
+  std::string_view field;       // that member's name
   std::string err;
+};
+
+// BTF_TYPE_SAFE_TRUSTED / _TRUSTED_OR_NULL (kernel/bpf/verifier.c), plus the BPF OOM series'
+// oom_control.memcg ("mark struct oom_control's memcg field as TRUSTED_OR_NULL"): pointer
+// fields a trusted pointer's load keeps trusted. Every other pointer read from a kernel object
+// is untrusted (readable, faults read as zero).
+struct trusted_field {
+  std::string_view type, field;
+  bool or_null;
+};
+constexpr trusted_field trusted_fields[] = {
+    {"oom_control", "memcg", true},
+    {"task_struct", "group_leader", false},
 };
 
 walk_result btf_struct_walk(const btf_handle& btf, uint32_t id, uint32_t off, uint32_t size) {
@@ -82,6 +97,8 @@ walk_result btf_struct_walk(const btf_handle& btf, uint32_t id, uint32_t off, ui
       if (!msz) continue;
       if (off >= moff && off + size <= moff + *msz) {
         off -= moff;
+        r.outer_struct = id;
+        r.field = btf.str(m[k].name_off);
         id = m[k].type;
         found = true;
         break;
@@ -548,11 +565,21 @@ bool verifier_env::check_mem_access(int regno, int off, int size, bpf_access_typ
       if (cls(insns[insn_idx].code) == BPF_LDX) probe_mem_[insn_idx] = true;
       if (value_regno < 0) return true;
       if (w.pointer && w.pointee_struct) {
+        const bool src_trusted = (reg.type & PTR_TRUSTED) || reg.ref_obj_id;
+        const std::string_view outer = kbtf.name(w.outer_struct);
+        const trusted_field* tf = nullptr;
+        for (const trusted_field& f : trusted_fields)
+          if (src_trusted && f.type == outer && f.field == w.field) tf = &f;
         bpf_reg_state& v = r[value_regno];
         mark_reg_known(v, 0);
-        // a pointer walked from another: readable (faults read as zero), maybe null
-        v.type = PTR_TO_BTF_ID | PTR_UNTRUSTED;
         v.btf_id = w.pointee_struct;
+        if (tf) {
+          v.type = PTR_TO_BTF_ID | PTR_TRUSTED | (tf->or_null ? PTR_MAYBE_NULL : 0u);
+          if (tf->or_null) v.id = new_id();
+        } else {
+          // a pointer walked from another: readable (faults read as zero), maybe null
+          v.type = PTR_TO_BTF_ID | PTR_UNTRUSTED;
+        }
         return true;
       }
       load_scalar();
