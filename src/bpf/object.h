@@ -117,6 +117,9 @@ class bpf_object {
   std::vector<obj_map>& maps() { return maps_; }
   const std::vector<obj_map>& maps() const { return maps_; }
   const std::vector<obj_struct_ops>& struct_ops() const { return ops_; }
+  // The one struct_ops instance of type `type` (named `name`, or the only one when empty);
+  // an error says why there is none ("no such T instance in the object", "several; name one").
+  result<const obj_struct_ops*> struct_ops_instance(std::string_view type, std::string_view name) const;
   obj_prog* find_program(std::string_view name);
   obj_map* find_map(std::string_view name);
 

@@ -333,6 +333,18 @@ result<void> bpf_object::set_global(std::string_view var, std::span<const uint8_
   return error{fmt::format("{}: no global variable '{}' in .data, .rodata or .bss", name_, var)};
 }
 
+result<const obj_struct_ops*> bpf_object::struct_ops_instance(std::string_view type,
+                                                              std::string_view name) const {
+  const obj_struct_ops* inst = nullptr;
+  for (const auto& o : ops_) {
+    if (o.type_name != type || (!name.empty() && o.name != name)) continue;
+    if (inst) return error{fmt::format("the object has several {} instances; name one", type)};
+    inst = &o;
+  }
+  if (!inst) return error{fmt::format("no such {} instance in the object", type)};
+  return inst;
+}
+
 obj_prog* bpf_object::find_program(std::string_view n) {
   for (auto& p : progs_)
     if (p.name == n) return &p;

@@ -448,13 +448,9 @@ result<cache_ext_link*> cache_ext::attach(bpf::bpf_object& obj, std::string_view
                              ops, msg)};
   };
   if (!obj.loaded()) return fail("the object is not loaded");
-  const bpf::obj_struct_ops* inst = nullptr;
-  for (const auto& o : obj.struct_ops()) {
-    if (o.type_name != "cache_ext_ops" || (!ops.empty() && o.name != ops)) continue;
-    if (inst) return fail("the object has several cache_ext_ops instances; name one");
-    inst = &o;
-  }
-  if (!inst) return fail("no such cache_ext_ops instance in the object");
+  auto found = obj.struct_ops_instance("cache_ext_ops", ops);
+  if (!found) return fail(found.err().msg);
+  const bpf::obj_struct_ops* inst = *found;
   if (at_.attached(mc))
     return fail(fmt::format("cgroup {} already has a page-cache policy attached (EEXIST)", mc.path));
 

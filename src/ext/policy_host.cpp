@@ -89,6 +89,7 @@ policy_host::policy_host(mm::model& m, std::string bpf_dir)
 
 policy_host::~policy_host() {
   for (mm::memcg* mc : attached_) at_.detach(*mc);
+  oom_.reset();  // detaches the OOM handlers
   ce_.reset();  // detaches the BPF links
 }
 
@@ -119,14 +120,28 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
   // a BPF object: in-tree by name, or a path
   const std::string path =
       is_path(name) ? std::string(name) : fmt::format("{}/{}{}", bpf_dir_, name, bpf_suffix);
-  if (!rt_) {
-    rt_ = std::make_unique<bpf::runtime>();
-    ce_ = std::make_unique<cache_ext>(*rt_, m_, at_);
-  }
+  auto o = load_object(path, mc);
+  if (!o) return o.err();
+  auto l = ce_->attach(**o, "", mc, mode);
+  if (!l) return l.err();
+  objs_.push_back(std::move(*o));
+  return {};
+}
+
+void policy_host::ensure_runtime() {
+  if (rt_) return;
+  rt_ = std::make_unique<bpf::runtime>();
+  ce_ = std::make_unique<cache_ext>(*rt_, m_, at_);
+}
+
+result<std::unique_ptr<bpf::bpf_object>> policy_host::load_object(const std::string& path,
+                                                                  mm::memcg& mc) {
+  ensure_runtime();
+  register_bpf_oom(*rt_);  // so that an OOM policy's kfuncs bind whichever family loads it
   auto o = bpf::bpf_object::open_file(path);
   if (!o) return o.err();
   size_maps(**o, mc);
-  if (auto r = (*o)->load(*rt_); !r) return r;
+  if (auto r = (*o)->load(*rt_); !r) return r.err();
   used_.resize(updates_.size());
   for (size_t k = 0; k < updates_.size(); ++k) {
     const map_update& u = updates_[k];
@@ -145,7 +160,19 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
       return error{fmt::format("{}: map '{}': update {}:{} failed ({})", path, u.map, u.key, u.value, e)};
     used_[k] = true;
   }
-  auto l = ce_->attach(**o, "", mc, mode);
+  return std::move(*o);
+}
+
+result<void> policy_host::attach_oom(std::string_view name, mm::memcg& mc) {
+  const std::string path =
+      is_path(name) ? std::string(name) : fmt::format("{}/../oom/{}{}", bpf_dir_, name, bpf_suffix);
+  if (!is_path(name) && !std::filesystem::exists(path))
+    return error{fmt::format("unknown OOM policy '{}' (no {}; or give a path to a .bpf.o)", name, path)};
+  ensure_runtime();
+  if (!oom_) oom_ = std::make_unique<bpf_oom>(*rt_, m_);  // its kfuncs before the load
+  auto o = load_object(path, mc);
+  if (!o) return o.err();
+  auto l = oom_->attach(**o, "", mc);
   if (!l) return l.err();
   objs_.push_back(std::move(*o));
   return {};

@@ -17,6 +17,8 @@
 // BPF policies run in one runtime per host through the cache_ext family (ext/cache_ext.h);
 // every policy goes through the cgroup attachments (ext/attach.h), so the hot path is the
 // same for all of them.
+// OOM handlers (bpf_oom_ops objects, ext/bpf_oom.h) load into the same runtime and attach
+// per memcg with attach_oom().
 #pragma once
 
 #include <functional>
@@ -27,6 +29,7 @@
 
 #include "bpf/error.h"
 #include "ext/attach.h"
+#include "ext/bpf_oom.h"
 #include "ext/cache_ext.h"
 #include "mm/belady.h"
 #include "mm/hooks.h"
@@ -80,15 +83,27 @@ class policy_host {
   // Program runs, faults and refused kfunc calls of every BPF link, summed.
   cache_ext_stats bpf_stats() const;
 
+  // OOM handlers (ext/bpf_oom.h). `name` is a BPF object path (a name ending in ".o" or
+  // containing '/') or an in-tree OOM policy, <bpf_dir>/../oom/NAME.bpf.o; its bpf_oom_ops
+  // instance is attached to mc (one per memcg: a second is an error). Map updates
+  // (set_map_updates) apply as for page-cache policies.
+  result<void> attach_oom(std::string_view name, mm::memcg& mc);
+  // The OOM family, once an OOM handler was attached (else null): links, their stats, kills.
+  bpf_oom* oom() { return oom_.get(); }
+
  private:
   uint64_t cache_pages(const mm::memcg& mc) const;
   void size_maps(bpf::bpf_object& obj, const mm::memcg& mc) const;
+  void ensure_runtime();
+  // Opens, sizes, loads and fills (map updates) a BPF object.
+  result<std::unique_ptr<bpf::bpf_object>> load_object(const std::string& path, mm::memcg& mc);
 
   mm::model& m_;
   std::string bpf_dir_;
   cache_attachments at_;
   std::unique_ptr<bpf::runtime> rt_;  // created with the first BPF policy
   std::unique_ptr<cache_ext> ce_;
+  std::unique_ptr<bpf_oom> oom_;  // created with the first OOM handler
   std::vector<std::unique_ptr<bpf::bpf_object>> objs_;
   std::vector<std::unique_ptr<mm::cache_policy>> native_;
   std::vector<mm::memcg*> attached_;  // non-BPF attachments, detached first

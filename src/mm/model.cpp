@@ -314,6 +314,7 @@ model_report model::report() const {
     memcg_report c;
     c.path = m->path;
     c.id = m->model_id;
+    c.cgroup_id = m->kn.id;
     c.current = static_cast<uint64_t>(m->css.memory.usage.counter);
     c.max = m->css.memory.max;
     c.high = m->css.memory.high;
@@ -332,6 +333,7 @@ model_report model::report() const {
   for (const auto& [pid, t] : tasks_)
     r.tasks.push_back({pid, t->mc ? t->mc->path : std::string(), t->alive, t->lookups, t->misses});
   std::sort(r.tasks.begin(), r.tasks.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  r.oom_kills = oom_kills_;
   return r;
 }
 

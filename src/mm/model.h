@@ -197,7 +197,8 @@ struct scan_control {
 // model's own counters for the cgroup's tasks (local).
 struct memcg_report {
   std::string path;
-  uint16_t id = 0;
+  uint16_t id = 0;         // the model's (the events' cgroup field)
+  uint64_t cgroup_id = 0;  // the kernel's (kernfs node id; the root's is 1): what BPF sees
   uint64_t current = 0, max = 0, high = 0, low = 0, min = 0;
   std::array<long, MEMCG_NR_STAT> stat{};
   std::array<uint64_t, NR_VM_EVENT_ITEMS> events{};
@@ -216,6 +217,16 @@ struct task_report {
 // memory.events names ("low", "high", "max", "oom", "oom_kill", "oom_group_kill", ...).
 std::string_view memory_event_name(int event);
 
+// One task killed by the OOM killer, in the order kills happened (`mmbpf run --json`'s
+// oom_kills). A memory.oom.group kill records every task of the group.
+struct oom_kill_record {
+  uint32_t pid = 0;
+  std::string memcg;     // the victim's cgroup path ("/", "/a/b")
+  std::string handler;   // the BPF OOM handler (bpf_oom_ops name) that killed, or "default"
+  std::string message;   // oom_kill_process()'s message ("Out of memory", a handler's __str)
+  uint64_t time_ns = 0;  // the model clock at the kill
+};
+
 // The end-of-run report: everything `mmbpf run` prints.
 struct model_report {
   model_counters counters;
@@ -230,6 +241,7 @@ struct model_report {
   uint64_t index_bytes = 0;  // page-cache and page-table index memory
   std::vector<memcg_report> cgroups;  // every cgroup, the root first, parents before children
   std::vector<task_report> tasks;     // every process, by pid
+  std::vector<oom_kill_record> oom_kills;
 };
 
 // ---- The model --------------------------------------------------------------------------------
@@ -308,6 +320,12 @@ class model {
   ::folio* folio_by_id(uint32_t id) { return &folios_[id]; }
   uint64_t nr_folio_frames() const { return folios_.size(); }
 
+  // ---- memcg kfuncs block (ext/memcg_kfuncs.*); they also use for_each_task() below -------
+  // Task objects created so far (a task is freed only when its pid is reused by a fork, which
+  // creates one): a change means the task table changed.
+  uint64_t nr_tasks_created() const { return task_seq_; }
+  // ---- end of the memcg kfuncs block
+
   // -- hooks (hooks.h). The cache policy set here is the memcg's effective one.
   void set_cache_policy(memcg& mc, cache_policy* p) { mc.cache_ops = p; }
   void set_oom_policy(memcg& mc, oom_policy* p) { mc.oom_ops = p; }
@@ -345,6 +363,17 @@ class model {
   model_report report() const;
   const config& cfg() const { return cfg_; }
   const char* last_oom_handler() const { return last_oom_handler_; }
+  // ---- BPF OOM family support (ext/bpf_oom.*, issue 7) -------------------------------------
+  // The tasks the OOM killer killed so far (also in report()).
+  const std::vector<oom_kill_record>& oom_kills() const { return oom_kills_; }
+  // Whether an OOM handler (memcg->oom_ops) is running: bpf_out_of_memory() refuses then.
+  bool in_oom_handler() const { return in_oom_handler_; }
+  // fn(t) for every task the model knows, alive or not (in no particular order).
+  template <class Fn>
+  void for_each_task(Fn&& fn) const {
+    for (const auto& [pid, t] : tasks_) fn(*t);
+  }
+  // ---- end of BPF OOM family support ----------------------------------------------------------
   // Called after each event by the replay driver: finishes IO whose time has come, runs the
   // flusher, records the event's latency.
   void end_event(uint64_t started_ns);
@@ -494,6 +523,7 @@ class model {
     unsigned steps[2] = {};
   } prewalk_;
   bool in_oom_handler_ = false;
+  std::vector<oom_kill_record> oom_kills_;  // BPF OOM family support: oom_kills()
 };
 
 }  // namespace mmbpf::mm

@@ -115,9 +115,11 @@ unsigned long model::oom_kill_process(oom_control& oc, task& victim, const char*
     --t.mc->nr_tasks;
     count_memcg_events(t.mc, OOM_KILL, 1);
     memcg_memory_event(t.mc, MEMCG_OOM_KILL);
+    oom_kills_.push_back({t.pid, t.mc->path,
+                          oc.bpf_handler_name ? oc.bpf_handler_name : "default",
+                          message ? message : "", now_});
     return freed;
   };
-  (void)message;
   unsigned long freed = kill(victim);
   if (group) {
     memcg_memory_event(group, MEMCG_OOM_GROUP_KILL);
