@@ -28,7 +28,7 @@
 
 #include "bpf/object.h"
 #include "bpf/runtime.h"
-#include "ext/cache_ext.h"
+#include "ext/families.h"
 
 namespace {
 
@@ -39,7 +39,7 @@ constexpr double target_ms = 50;
 
 // The struct_ops families a policy may implement, registered as the command line does.
 void register_families(bpf::runtime& rt) {
-  ext::register_cache_ext(rt);
+  ext::register_families(rt);
 }
 
 // "processed 123 insns (limit 1000000) max_states_per_insn 2 total_states 17 ..."

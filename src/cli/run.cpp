@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/object.h"
 #include "cli/commands.h"
 #include "cli/run_report.h"
 #include "cli/scenarios.h"
@@ -117,6 +118,20 @@ std::string policy_dir() {
 
 // What one column of the comparison attaches: one policy for the whole tree (at the root, in
 // effective mode), or one per named cgroup (own-cgroup mode, cache_ext's rule).
+// An OOM handler for --attach: "oom:NAME" (an in-tree policy in bpf/policies/oom/) or the
+// path of an object whose struct_ops is bpf_oom_ops.
+bool is_oom_policy(std::string_view name) {
+  if (name.starts_with("oom:")) return true;
+  if (!name.ends_with(".o")) return false;
+  auto o = bpf::bpf_object::open_file(std::string(name));
+  if (!o) return false;
+  return std::any_of((*o)->struct_ops().begin(), (*o)->struct_ops().end(),
+                     [](const bpf::obj_struct_ops& s) { return s.type_name == "bpf_oom_ops"; });
+}
+std::string_view oom_policy_name(std::string_view name) {
+  return name.starts_with("oom:") ? name.substr(4) : name;
+}
+
 struct policy_config {
   std::string label;
   std::string global = "default";
@@ -149,8 +164,10 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
     for (size_t k = 0; k < pc.per_cgroup.size(); ++k) {
       if (done[k] || pc.per_cgroup[k].first != mc.path) continue;
       done[k] = true;
-      if (auto r = host.attach(pc.per_cgroup[k].second, mc, ext::attach_mode::own_cgroup, future);
-          !r && !late)
+      const std::string& name = pc.per_cgroup[k].second;
+      auto r = is_oom_policy(name) ? host.attach_oom(oom_policy_name(name), mc)
+                                   : host.attach(name, mc, ext::attach_mode::own_cgroup, future);
+      if (!r && !late)
         late = error{fmt::format("--attach {}={}: {}", mc.path, pc.per_cgroup[k].second, r.err().msg)};
     }
   };
@@ -374,7 +391,7 @@ int run_run(const run_opts& o) {
                     : std::vector<std::string>{"default"};
   if (auto f = check_policies(policies, "--policy")) return report_failure(*f);
   for (const auto& a : o.attach)
-    if (const size_t eq = a.find('='); eq != std::string::npos)
+    if (const size_t eq = a.find('='); eq != std::string::npos && !is_oom_policy(a.substr(eq + 1)))
       if (auto f = check_policies({a.substr(eq + 1)}, "--attach")) return report_failure(*f);
   auto configs = policy_configs(o, policies);
   if (!configs) return fail(2, configs.err().msg);

@@ -148,6 +148,21 @@ void print_processes(const std::vector<policy_result>& results) {
 
 }  // namespace
 
+// Who the OOM killer (or an OOM handler) killed under each policy, in order, and when.
+void print_oom_kills(const std::vector<policy_result>& results) {
+  if (std::none_of(results.begin(), results.end(), [](const policy_result& r) { return !r.rep.oom_kills.empty(); }))
+    return;
+  size_t w = 16, cw = 12;
+  for (const auto& res : results) {
+    w = std::max(w, res.policy.size() + 2);
+    for (const mm::oom_kill_record& k : res.rep.oom_kills) cw = std::max(cw, k.memcg.size() + 2);
+  }
+  fmt::print("\n{:<{}}{:>10}{:>8}  {:<{}}{}\n", "oom kills / policy", w, "at", "pid", "cgroup", cw, "chosen by");
+  for (const auto& res : results)
+    for (const mm::oom_kill_record& k : res.rep.oom_kills)
+      fmt::print("{:<{}}{:>10}{:>8}  {:<{}}{}\n", res.policy, w, human_ns(k.time_ns), k.pid, k.memcg, cw, k.handler);
+}
+
 void print_table(const std::vector<policy_result>& results, bool compact) {
   size_t label_w = 0;
   for (const auto& r : rows)
@@ -170,6 +185,7 @@ void print_table(const std::vector<policy_result>& results, bool compact) {
     fmt::print("{}\n", line);
   }
   print_processes(results);
+  print_oom_kills(results);
   if (results.empty() || results.front().rep.cgroups.size() < 2) return;
   // with a cgroup tree: each cgroup under each policy (memory.current, what its tasks missed,
   // its memory.events)
@@ -213,6 +229,7 @@ json cgroups_json(const mm::model_report& rep) {
     json c;
     c["path"] = g.path;
     c["id"] = g.id;
+    c["cgroup_id"] = g.cgroup_id;
     c["memory.current"] = g.current * 4096;
     c["memory.max"] = limit(g.max);
     c["memory.high"] = limit(g.high);
@@ -308,6 +325,11 @@ json policy_json(const policy_result& r) {
     procs.push_back({{"pid", t.pid}, {"cgroup", t.cgroup}, {"alive", t.alive},
                      {"lookups", t.lookups}, {"misses", t.misses}});
   j["processes"] = std::move(procs);
+  json kills = json::array();  // the OOM killer's victims in order, and who chose them
+  for (const mm::oom_kill_record& k : r.rep.oom_kills)
+    kills.push_back({{"pid", k.pid}, {"cgroup", k.memcg}, {"handler", k.handler},
+                     {"message", k.message}, {"time_ns", k.time_ns}});
+  j["oom_kills"] = std::move(kills);
   return j;
 }
 

@@ -8,7 +8,7 @@
 #include "bpf/object.h"
 #include "bpf/runtime.h"
 #include "cli/commands.h"
-#include "ext/cache_ext.h"
+#include "ext/families.h"
 
 namespace mmbpf::cli {
 namespace {
@@ -25,7 +25,7 @@ int run_verify(const verify_opts& o) {
     return 1;
   }
   bpf::runtime rt;
-  ext::register_cache_ext(rt);
+  ext::register_families(rt);
   auto r = (*obj)->load(rt, {.verify = true, .log_level = o.log_level});
   for (const auto& p : (*obj)->programs()) {
     if (p.verifier_log.empty()) continue;

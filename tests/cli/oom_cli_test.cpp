@@ -38,6 +38,54 @@ TEST(OomTest, TheKernelsKillerChoosesByOomScoreAdj) {
   EXPECT_EQ(cgroup(p, "/oom_test")["memory.max"], 80 * 1024 * 1024);
 }
 
+// The kills in order, with who chose them: the scripting form's oom_kills.
+TEST(OomTest, OomKillsListsVictimsInOrderWithTheirHandler) {
+  const json j = run_json("");
+  const json& kills = j["policies"][0]["oom_kills"];
+  ASSERT_EQ(kills.size(), 2u);
+  EXPECT_EQ(kills[0]["pid"], 101);
+  EXPECT_EQ(kills[0]["cgroup"], "/oom_test/cg1");
+  EXPECT_EQ(kills[0]["handler"], "default");
+  EXPECT_EQ(kills[1]["pid"], 104);
+  EXPECT_LT(kills[0]["time_ns"].get<uint64_t>(), kills[1]["time_ns"].get<uint64_t>());
+}
+
+// The series' selftest: with the reference policy attached to /oom_test, cg4's process dies
+// first (the largest leaf without a -1000 task; cg2 is larger but exempt) and, the tree then
+// under its limit, nothing else; memory.events shows oom_kill 1 in cg4 only.
+TEST(OomTest, TheReferencePolicyKillsCg4First) {
+  const json j = run_json("--attach /oom_test=oom:reference --no-belady");
+  ASSERT_EQ(j["policies"].size(), 2u);
+  const json& p = j["policies"][1];
+  EXPECT_EQ(p["policy"], "/oom_test=oom:reference");
+  const json& kills = p["oom_kills"];
+  ASSERT_GE(kills.size(), 1u);
+  EXPECT_EQ(kills[0]["pid"], 104);
+  EXPECT_EQ(kills[0]["cgroup"], "/oom_test/cg3/cg4");
+  EXPECT_EQ(kills[0]["handler"], "bpf_test_policy");
+  EXPECT_EQ(kills[0]["message"], "bpf oom reference policy");
+  EXPECT_EQ(kills.size(), 1u);
+  EXPECT_EQ(cgroup(p, "/oom_test/cg3/cg4")["memory.events"]["oom_kill"], 1);
+  EXPECT_EQ(cgroup(p, "/oom_test/cg1")["memory.events"]["oom_kill"], 0);
+  EXPECT_EQ(cgroup(p, "/oom_test/cg2")["memory.events"]["oom_kill"], 0);
+}
+
+// The priority policy: the fleet marks cg4 important (by its cgroup id, as BPF sees it); the
+// lowest-priority leaf goes first, the largest among equals: cg5 (20 MiB).
+TEST(OomTest, ThePriorityPolicyFollowsTheFleetsPriorities) {
+  const json ids = run_json("--no-belady")["policies"][0]["cgroups"];
+  uint64_t cg4_id = 0;
+  for (const json& g : ids)
+    if (g["path"] == "/oom_test/cg3/cg4") cg4_id = g["cgroup_id"];
+  ASSERT_NE(cg4_id, 0u);
+  const json j = run_json("--attach /oom_test=oom:priority --no-belady --bpf-map priorities=" +
+                          std::to_string(cg4_id) + ":200");
+  const json& kills = j["policies"][1]["oom_kills"];
+  ASSERT_GE(kills.size(), 1u);
+  EXPECT_EQ(kills[0]["cgroup"], "/oom_test/cg3/cg5");
+  EXPECT_EQ(kills[0]["handler"], "priority");
+}
+
 TEST(OomTest, ItsCgroupsAreItsOwn) {
   mmbpf::test::temp_file cfg(".conf", "cgroup 1 /other memory.max=10M\n");
   const auto o = mmbpf::test::run_mmbpf("run --workload oom_test --config " + cfg.path);
