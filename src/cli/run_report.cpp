@@ -161,6 +161,11 @@ void print_oom_kills(const std::vector<policy_result>& results) {
   for (const auto& res : results)
     for (const mm::oom_kill_record& k : res.rep.oom_kills)
       fmt::print("{:<{}}{:>10}{:>8}  {:<{}}{}\n", res.policy, w, human_ns(k.time_ns), k.pid, k.memcg, cw, k.handler);
+  // the work the kills cost: the events the killed processes would still have run
+  fmt::print("{:<{}}", "work lost", w);
+  for (const auto& res : results)
+    fmt::print("  {}: {} events", res.policy, res.rep.counters.events_of_killed);
+  fmt::print("\n");
 }
 
 void print_table(const std::vector<policy_result>& results, bool compact) {
