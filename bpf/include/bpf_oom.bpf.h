@@ -47,6 +47,15 @@ bool bpf_task_is_oom_victim(struct task_struct *task) __ksym;
 /* ---- helpers the in-tree OOM policies share (they need bpf_memcg.bpf.h's iterators) ---- */
 #ifdef __BPF_MEMCG_BPF_H
 
+/* The OOM's scope, acquired (bpf_put_mem_cgroup() releases it): the OOMing memcg, or the root
+ * for a global OOM. NULL if it cannot be had. */
+static __always_inline struct mem_cgroup *bpf_oom_scope(struct oom_control *oc)
+{
+	struct mem_cgroup *memcg = oc->memcg; /* read once: it is maybe-NULL */
+
+	return memcg ? bpf_get_mem_cgroup(&memcg->css) : bpf_get_root_mem_cgroup();
+}
+
 /* Whether a process of css is exempt from the OOM killer (oom_score_adj -1000). */
 static __always_inline bool bpf_oom_css_has_unkillable(struct cgroup_subsys_state *css)
 {

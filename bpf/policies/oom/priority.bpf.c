@@ -26,13 +26,12 @@ SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(priority_handle_oom, struct oom_control *oc, struct bpf_struct_ops_link *link)
 {
 	struct cgroup_subsys_state *pos;
-	struct mem_cgroup *oom_memcg, *scope, *m;
+	struct mem_cgroup *scope, *m;
 	u32 best_prio = 0xffffffff;
 	unsigned long best_usage = 0;
 	u64 victim_id = 0;
 
-	oom_memcg = oc->memcg; /* NULL for a global OOM */
-	scope = oom_memcg ? bpf_get_mem_cgroup(&oom_memcg->css) : bpf_get_root_mem_cgroup();
+	scope = bpf_oom_scope(oc);
 	if (!scope)
 		return 0;
 	bpf_rcu_read_lock();
