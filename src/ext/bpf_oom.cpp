@@ -151,7 +151,8 @@ bpf_oom_link::bpf_oom_link(bpf::runtime& rt, mm::model& m, memcg_kfuncs& mk, mm:
     : rt_(rt), mk_(mk), m_(m), mc_(&mc), name_(std::move(name)), prog_(prog),
       st_link_(std::make_unique<::bpf_struct_ops_link>()) {
   std::memset(st_link_.get(), 0, sizeof(::bpf_struct_ops_link));
-  st_link_->cgroup_id = mc.parent ? mc.model_id : 0;
+  // the cgroup's id as BPF knows it (bpf_cgroup_from_id()); 0 for the root (system-wide)
+  st_link_->cgroup_id = mc.parent ? mc.kn.id : 0;
 }
 
 bpf_oom_link::~bpf_oom_link() = default;

@@ -97,7 +97,7 @@ class bpf_oom_link final : public mm::oom_policy {
 
   mm::memcg& memcg() const { return *mc_; }
   const bpf_oom_stats& stats() const { return stats_; }
-  // The link the handler gets: cgroup_id is the memcg's id (0 for the root).
+  // The link the handler gets: cgroup_id is the cgroup id BPF knows (kernfs id; 0 for the root).
   const ::bpf_struct_ops_link& st_link() const { return *st_link_; }
 
   struct kfunc_api;  // for the kfuncs (bpf_oom.cpp)

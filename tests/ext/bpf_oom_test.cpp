@@ -188,13 +188,14 @@ TEST(BpfOom, HandlerOnTheOomingMemcgKillsAndTheAncestorsIsNotRun) {
   bpf_oom_link* l = h.attach("oom_kill_pid", h.a(), /*victim=*/1);  // the small one
   ASSERT_TRUE(root && l);
   EXPECT_STREQ(l->name(), "kill_pid_policy");
-  EXPECT_EQ(l->st_link().cgroup_id, 1u);
+  EXPECT_EQ(l->st_link().cgroup_id, h.a().kn.id);  // /a's cgroup id (the root's is 1)
+  EXPECT_EQ(l->st_link().cgroup_id, 2u);
   EXPECT_EQ(root->st_link().cgroup_id, 0u);
   h.run_to_oom(/*cgid=*/2);  // tasks in /a/b; /a's limit OOMs
   bpf::bpf_object& o = *h.objs[1];
   EXPECT_EQ(h.result_of(o, RES_CALLS), 1);
   EXPECT_EQ(h.result_of(o, RES_KILL_RET), 0);
-  EXPECT_EQ(h.result_of(o, RES_CGROUP_ID), 1);
+  EXPECT_EQ(h.result_of(o, RES_CGROUP_ID), 2);
   EXPECT_EQ(h.result_of(o, RES_HAS_MEMCG), 1);
   EXPECT_EQ(h.result_of(o, RES_VICTIM_BEFORE), 0);
   EXPECT_EQ(h.result_of(o, RES_VICTIM_AFTER), 1);
