@@ -129,7 +129,6 @@ typedef struct refcount_struct {
 
 struct address_space;
 struct bpf_map;
-struct bpf_psi;
 struct cgroup;
 struct inode;
 struct mem_cgroup;
@@ -604,6 +603,12 @@ struct psi_trigger {
 	bool pending_event;
 	enum psi_aggregators aggregator;
 	u64 cgroup_id;
+};
+
+/* The series' private per-ops PSI state, opaque to programs: they only pass it back to
+ * bpf_psi_create_trigger(). */
+struct bpf_psi {
+	u64 __opaque;
 };
 
 /* include/linux/bpf_psi.h: struct_ops "bpf_psi_ops". bpf_psi is set by the kernel. */

@@ -47,7 +47,7 @@ int vmlinux_btf_anchor(void)
 		+ T(struct oom_control) + T(struct bpf_link) + T(struct bpf_struct_ops_link)
 		+ T(struct bpf_oom_ops)
 		/* PSI */
-		+ T(struct psi_window) + T(struct psi_trigger) + T(struct bpf_psi_ops)
+		+ T(struct psi_window) + T(struct psi_trigger) + T(struct bpf_psi) + T(struct bpf_psi_ops)
 		/* cache_ext */
 		+ T(struct cache_ext_eviction_ctx) + T(struct cache_ext_admission_ctx)
 		+ T(struct cache_ext_list_node) + T(struct sampling_options)
@@ -104,6 +104,10 @@ KFUNC int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 			       const char *message__str) { return 0; }
 KFUNC int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags) { return 0; }
 KFUNC bool bpf_task_is_oom_victim(struct task_struct *task) { return 0; }
+
+/* BPF PSI (kernel/sched/bpf_psi.c of the BPF OOM series, v2) */
+KFUNC int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u32 resource,
+				 u32 threshold_us, u32 window_us) { return 0; }
 
 /* cache_ext (mm/cache_ext_ds.c) */
 KFUNC u64 bpf_cache_ext_ds_registry_new_list(struct mem_cgroup *memcg) { return 0; }

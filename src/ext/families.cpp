@@ -2,6 +2,7 @@
 #include "ext/families.h"
 
 #include "ext/bpf_oom.h"
+#include "ext/bpf_psi.h"
 #include "ext/cache_ext.h"
 #include "ext/memcg_kfuncs.h"
 
@@ -10,6 +11,7 @@ namespace mmbpf::ext {
 void register_families(bpf::runtime& rt) {
   register_cache_ext(rt);
   register_bpf_oom(rt);
+  register_bpf_psi(rt);
   register_memcg_kfuncs(rt);
 }
 

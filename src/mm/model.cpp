@@ -289,6 +289,8 @@ void model::end_event(uint64_t started_ns) {
   balance_dirty();
   latency_.record(now_ - started_ns);
   ++counters_.events;
+  // BPF PSI family support (set_psi_hook()): evaluate the PSI triggers when their time comes.
+  if (now_ >= psi_next_ns_) [[unlikely]] psi_next_ns_ = psi_hook_->psi_update(now_);
 }
 
 model_report model::report() const {

@@ -374,6 +374,19 @@ class model {
     for (const auto& [pid, t] : tasks_) fn(*t);
   }
   // ---- end of BPF OOM family support ----------------------------------------------------------
+  // ---- BPF PSI family support (ext/bpf_psi.*, issue 7) -------------------------------------
+  // A hook that end_event() calls once the model clock reaches its deadline (the PSI family
+  // evaluates its triggers there, as the kernel's psi poll worker does); psi_update() returns
+  // the next deadline (~0: never). With no hook the deadline is ~0: one compare per event.
+  struct psi_hook {
+    virtual ~psi_hook() = default;
+    virtual uint64_t psi_update(uint64_t now_ns) = 0;
+  };
+  void set_psi_hook(psi_hook* h, uint64_t first_ns) {
+    psi_hook_ = h;
+    psi_next_ns_ = h ? first_ns : ~uint64_t{0};
+  }
+  // ---- end of BPF PSI family support ----------------------------------------------------------
   // Called after each event by the replay driver: finishes IO whose time has come, runs the
   // flusher, records the event's latency.
   void end_event(uint64_t started_ns);
@@ -524,6 +537,8 @@ class model {
   } prewalk_;
   bool in_oom_handler_ = false;
   std::vector<oom_kill_record> oom_kills_;  // BPF OOM family support: oom_kills()
+  psi_hook* psi_hook_ = nullptr;            // BPF PSI family support: set_psi_hook()
+  uint64_t psi_next_ns_ = ~uint64_t{0};
 };
 
 }  // namespace mmbpf::mm

@@ -173,8 +173,9 @@ TEST(VmlinuxBtf, KeyTypesExistWithTheKernelsNamesAndKinds) {
   for (const char* t : {"u8", "u16", "u32", "u64", "s64", "bool", "pid_t", "loff_t", "pgoff_t",
                         "gfp_t", "atomic_t", "atomic_long_t", "refcount_t", "swp_entry_t"})
     EXPECT_NE(kbtf().find(t, BTF_KIND_TYPEDEF), 0u) << "typedef " << t;
-  // Opaque in the model, as private kernel types are to BPF.
-  EXPECT_NE(kbtf().find("bpf_psi", BTF_KIND_FWD), 0u);
+  // Opaque in the model, as private kernel types are to BPF; struct bpf_psi is a complete
+  // (opaque-bodied) struct so that bpf_psi_ops' argument is a pointer kfuncs can take.
+  EXPECT_NE(kbtf().find("bpf_psi", BTF_KIND_STRUCT), 0u);
   EXPECT_NE(kbtf().find("super_block", BTF_KIND_FWD), 0u);
 }
 
