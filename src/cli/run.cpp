@@ -119,14 +119,16 @@ std::string policy_dir() {
 // What one column of the comparison attaches: one policy for the whole tree (at the root, in
 // effective mode), or one per named cgroup (own-cgroup mode, cache_ext's rule).
 // An OOM handler for --attach: "oom:NAME" (an in-tree policy in bpf/policies/oom/) or the
-// path of an object whose struct_ops is bpf_oom_ops.
+// path of an object whose struct_ops is bpf_oom_ops or bpf_psi_ops (a PSI policy, at /).
 bool is_oom_policy(std::string_view name) {
   if (name.starts_with("oom:")) return true;
   if (!name.ends_with(".o")) return false;
   auto o = bpf::bpf_object::open_file(std::string(name));
   if (!o) return false;
   return std::any_of((*o)->struct_ops().begin(), (*o)->struct_ops().end(),
-                     [](const bpf::obj_struct_ops& s) { return s.type_name == "bpf_oom_ops"; });
+                     [](const bpf::obj_struct_ops& s) {
+                       return s.type_name == "bpf_oom_ops" || s.type_name == "bpf_psi_ops";
+                     });
 }
 std::string_view oom_policy_name(std::string_view name) {
   return name.starts_with("oom:") ? name.substr(4) : name;

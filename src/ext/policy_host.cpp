@@ -1,6 +1,9 @@
 // Page-cache policies by name (policy_host.h).
 #include "ext/policy_host.h"
 
+#include "ext/bpf_psi.h"
+#include "ext/families.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -169,11 +172,18 @@ result<void> policy_host::attach_oom(std::string_view name, mm::memcg& mc) {
   if (!is_path(name) && !std::filesystem::exists(path))
     return error{fmt::format("unknown OOM policy '{}' (no {}; or give a path to a .bpf.o)", name, path)};
   ensure_runtime();
-  if (!oom_) oom_ = std::make_unique<bpf_oom>(*rt_, m_);  // its kfuncs before the load
+  register_families(*rt_);  // every kfunc an OOM or PSI policy may call, before the load
   auto o = load_object(path, mc);
   if (!o) return o.err();
-  auto l = oom_->attach(**o, "", mc);
-  if (!l) return l.err();
+  if ((*o)->struct_ops_instance("bpf_psi_ops", "")) {  // a PSI policy: system-wide
+    if (mc.parent)
+      return error{fmt::format("{}: bpf_psi_ops attaches system-wide; attach it to /", (*o)->name())};
+    if (!psi_) psi_ = std::make_unique<bpf_psi>(*rt_, m_);
+    if (auto r = psi_->attach(**o); !r) return r.err();
+  } else {
+    if (!oom_) oom_ = std::make_unique<bpf_oom>(*rt_, m_);
+    if (auto l = oom_->attach(**o, "", mc); !l) return l.err();
+  }
   objs_.push_back(std::move(*o));
   return {};
 }

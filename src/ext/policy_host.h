@@ -43,6 +43,7 @@ class runtime;
 namespace mmbpf::ext {
 
 class cache_ext;
+class bpf_psi;
 
 // The in-tree BPF policies found in dir (NAME.bpf.o files), sorted.
 std::vector<std::string> bpf_policy_names(const std::string& dir);
@@ -85,8 +86,9 @@ class policy_host {
 
   // OOM handlers (ext/bpf_oom.h). `name` is a BPF object path (a name ending in ".o" or
   // containing '/') or an in-tree OOM policy, <bpf_dir>/../oom/NAME.bpf.o; its bpf_oom_ops
-  // instance is attached to mc (one per memcg: a second is an error). Map updates
-  // (set_map_updates) apply as for page-cache policies.
+  // instance is attached to mc (one per memcg: a second is an error), or, for an object with a
+  // bpf_psi_ops instance (ext/bpf_psi.h), that one system-wide (mc must be the root). Map
+  // updates (set_map_updates) apply as for page-cache policies.
   result<void> attach_oom(std::string_view name, mm::memcg& mc);
   // The OOM family, once an OOM handler was attached (else null): links, their stats, kills.
   bpf_oom* oom() { return oom_.get(); }
@@ -104,6 +106,7 @@ class policy_host {
   std::unique_ptr<bpf::runtime> rt_;  // created with the first BPF policy
   std::unique_ptr<cache_ext> ce_;
   std::unique_ptr<bpf_oom> oom_;  // created with the first OOM handler
+  std::unique_ptr<bpf_psi> psi_;  // created with a PSI policy (bpf_psi_ops, system-wide)
   std::vector<std::unique_ptr<bpf::bpf_object>> objs_;
   std::vector<std::unique_ptr<mm::cache_policy>> native_;
   std::vector<mm::memcg*> attached_;  // non-BPF attachments, detached first

@@ -86,6 +86,32 @@ TEST(OomTest, ThePriorityPolicyFollowsTheFleetsPriorities) {
   EXPECT_EQ(kills[0]["handler"], "priority");
 }
 
+// The series' PSI test through the command: /a's task is throttled over memory.high (memory
+// stall) while /b holds the system's largest task. Without a policy nobody dies; with
+// psi_early attached system-wide and targeting /a (its cgroup id in target_cgroup), the memory
+// "full" trigger fires there and the OOM it declares kills in /a, not /b.
+TEST(OomTest, PsiEarlyKillsInThePressuredCgroup) {
+  mmbpf::test::temp_file cfg(".conf", "memory 256M\ncgroup 1 /a memory.high=800K\ncgroup 2 /b\n");
+  const std::string base = "run --config " + cfg.path +
+                            " --workload 'hog:procs=1,pages=3000,pid=2,cg=2;"
+                            "hog:procs=1,pages=600,pid=1,cg=1,passes=3' --no-belady --json ";
+  auto o = mmbpf::test::run_mmbpf(base);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const json plain = json::parse(o.out);
+  EXPECT_TRUE(plain["policies"][0]["oom_kills"].empty());
+  uint64_t a_id = 0;
+  for (const json& g : plain["policies"][0]["cgroups"])
+    if (g["path"] == "/a") a_id = g["cgroup_id"];
+  o = mmbpf::test::run_mmbpf(base + "--attach /=oom:psi_early --bpf-map target_cgroup=0:" +
+                             std::to_string(a_id));
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const json with = json::parse(o.out);
+  const json& kills = with["policies"][1]["oom_kills"];
+  ASSERT_GE(kills.size(), 1u);
+  for (const json& k : kills) EXPECT_EQ(k["cgroup"], "/a");
+  EXPECT_EQ(kills[0]["pid"], 1);
+}
+
 TEST(OomTest, ItsCgroupsAreItsOwn) {
   mmbpf::test::temp_file cfg(".conf", "cgroup 1 /other memory.max=10M\n");
   const auto o = mmbpf::test::run_mmbpf("run --workload oom_test --config " + cfg.path);
