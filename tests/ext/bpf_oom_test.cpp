@@ -29,20 +29,12 @@ std::string prog(const std::string& name) {
 enum { RES_CALLS, RES_KILL_RET, RES_VICTIM_BEFORE, RES_VICTIM_AFTER, RES_CGROUP_ID,
        RES_HAS_MEMCG, RES_OOM_RET, RES_BAD_FLAGS, RES_BAD_ORDER };
 
-mm::cgroup_config cg(uint16_t id, std::string path, uint64_t max = mm::PAGE_COUNTER_MAX) {
-  mm::cgroup_config g;
-  g.id = id;
-  g.path = std::move(path);
-  g.max = max;
-  return g;
-}
-
 // A node of 256 MiB with /a (memory.max 1000 pages) and /a/b under it (no limit of its own).
 mm::config oom_config() {
   mm::config c;
   c.memory_pages = 1 << 16;
-  c.cgroups.push_back(cg(1, "/a", 1000));
-  c.cgroups.push_back(cg(2, "/a/b"));
+  c.cgroups.push_back({.id = 1, .path = "/a", .max = 1000});
+  c.cgroups.push_back({.id = 2, .path = "/a/b"});
   return c;
 }
 

@@ -29,20 +29,12 @@ std::string obj_path(const std::string& rel) { return std::string(MMBPF_BPF_OBJ_
 enum { PR_OK, PR_WIN_SMALL, PR_WIN_BIG, PR_THR_ZERO, PR_THR_OVER, PR_BAD_RES, PR_IRQ_SOME,
        PR_NO_CGROUP, PR_EVENTS, PR_EVENT_CGID, PR_EVENT_STATE, PR_ONLINE, PR_ONLINE_CGID };
 
-mm::cgroup_config cg(uint16_t id, std::string path, uint64_t max = mm::PAGE_COUNTER_MAX) {
-  mm::cgroup_config g;
-  g.id = id;
-  g.path = std::move(path);
-  g.max = max;
-  return g;
-}
-
 // 256 MiB; /a (memory.max 400 pages) thrashes, /b (no limit) is quiet.
 mm::config psi_config() {
   mm::config c;
   c.memory_pages = 1 << 16;
-  c.cgroups.push_back(cg(1, "/a", 400));
-  c.cgroups.push_back(cg(2, "/b"));
+  c.cgroups.push_back({.id = 1, .path = "/a", .max = 400});
+  c.cgroups.push_back({.id = 2, .path = "/b"});
   return c;
 }
 
