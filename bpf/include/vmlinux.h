@@ -557,6 +557,19 @@ struct bpf_oom_ops {
 	char name[64];
 };
 
+/* The v2 interface (2025-10), which the model accepts too: a context struct first, and a
+ * callback when the cgroup the ops is attached to goes offline. A kernel had one or the other;
+ * here the v2 layout carries libbpf's flavor suffix, so a policy may declare
+ * `struct bpf_oom_ops___v2 ops = {...}` and it binds to bpf_oom_ops. */
+struct bpf_oom_ctx {
+	u64 cgroup_id; /* the cgroup the ops is attached to; 0 for the root (system-wide) */
+};
+struct bpf_oom_ops___v2 {
+	int (*handle_out_of_memory)(struct bpf_oom_ctx *ctx, struct oom_control *oc);
+	void (*handle_cgroup_offline)(struct bpf_oom_ctx *ctx, u64 cgroup_id);
+	char name[64];
+};
+
 /* ---- PSI: struct psi_trigger and bpf_psi_ops (BPF OOM series, v2) ---------------------- */
 
 /* include/linux/psi_types.h (CONFIG_IRQ_TIME_ACCOUNTING=y). */

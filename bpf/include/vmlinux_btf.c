@@ -45,7 +45,7 @@ int vmlinux_btf_anchor(void)
 		+ T(struct task_struct)
 		/* OOM */
 		+ T(struct oom_control) + T(struct bpf_link) + T(struct bpf_struct_ops_link)
-		+ T(struct bpf_oom_ops)
+		+ T(struct bpf_oom_ops) + T(struct bpf_oom_ctx) + T(struct bpf_oom_ops___v2)
 		/* PSI */
 		+ T(struct psi_window) + T(struct psi_trigger) + T(struct bpf_psi) + T(struct bpf_psi_ops)
 		/* cache_ext */

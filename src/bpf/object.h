@@ -75,7 +75,11 @@ struct obj_map {
 
 struct obj_struct_ops {
   std::string name;       // the variable's name
-  std::string type_name;  // "bpf_dummy_ops"
+  std::string type_name;  // "bpf_dummy_ops": the kernel's name, any ___flavor suffix dropped
+  std::string local_type; // the object's own struct: type_name, or type_name___flavor (libbpf)
+  // The kernel struct the instance was bound to at load: type_name, or one of the other shapes
+  // the struct_ops type accepts (struct_ops_type::shapes), chosen by the object's own layout.
+  std::string shape;
   bool link = false;      // .struct_ops.link
   std::vector<uint8_t> data;  // the instance as compiled (data members included)
   struct member_prog {

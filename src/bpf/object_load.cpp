@@ -243,6 +243,49 @@ std::optional<uint32_t> max_ctx_arg_read(const std::vector<insn>& p) {
   return max;
 }
 
+// The struct a BTF type points to, by name without a ___flavor ("" when it is not a pointer
+// to a named struct or union).
+std::string_view pointee_struct(const btf_handle& b, uint32_t id) {
+  const struct btf_type* t = b.type(b.skip_mods_and_typedefs(id));
+  if (!t || !btf_is_ptr(t)) return {};
+  const uint32_t to = b.skip_mods_and_typedefs(t->type);
+  const struct btf_type* s = b.type(to);
+  if (!s || !(btf_is_struct(s) || btf_is_union(s) || btf_is_fwd(s))) return {};
+  const std::string_view n = b.name(to);
+  return n.substr(0, n.find("___"));
+}
+
+// The prototype of a function-pointer member, or nullptr.
+const struct btf_type* member_proto(const btf_handle& b, const struct btf_member& m) {
+  const struct btf_type* p = b.type(b.skip_mods_and_typedefs(m.type));
+  const struct btf_type* f = p && btf_is_ptr(p) ? b.type(b.skip_mods_and_typedefs(p->type)) : nullptr;
+  return f && btf_is_func_proto(f) ? f : nullptr;
+}
+
+// Whether the object's struct `lt` (in lb) can be bound to the kernel's struct `kt` (in kb):
+// every member of lt exists in kt, and the function members' parameters that both prototypes
+// have point to the same structs where they point to structs (so a v2 handler, whose first
+// argument is a struct bpf_oom_ctx *, is not taken for a v3 one, whose first is an oom_control *).
+bool struct_ops_shape_matches(const btf_handle& lb, const struct btf_type* lt, const btf_handle& kb,
+                              const struct btf_type* kt) {
+  for (uint16_t i = 0; i < btf_vlen(lt); ++i) {
+    const struct btf_member& lm = btf_members(lt)[i];
+    const struct btf_member* km = nullptr;
+    for (uint16_t k = 0; k < btf_vlen(kt) && !km; ++k)
+      if (kb.str(btf_members(kt)[k].name_off) == lb.str(lm.name_off)) km = &btf_members(kt)[k];
+    if (!km) return false;
+    const struct btf_type* lf = member_proto(lb, lm);
+    const struct btf_type* kf = member_proto(kb, *km);
+    if (!lf || !kf) continue;
+    for (uint16_t a = 0; a < std::min(btf_vlen(lf), btf_vlen(kf)); ++a) {
+      const std::string_view ls = pointee_struct(lb, btf_params(lf)[a].type);
+      const std::string_view ks = pointee_struct(kb, btf_params(kf)[a].type);
+      if (!ls.empty() && !ks.empty() && ls != ks) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 result<void> bpf_object::load(runtime& rt, load_opts lo) {
@@ -299,14 +342,28 @@ result<void> bpf_object::load(runtime& rt, load_opts lo) {
 
   // struct_ops: bind each instance's programs to members of the registered type.
   const btf_handle& kbtf = vmlinux_btf();
-  for (const obj_struct_ops& o : ops_) {
+  for (obj_struct_ops& o : ops_) {
     auto fail = [&](std::string msg) {
       return error{fmt::format("{}: struct_ops '{}': {}", name_, o.name, msg)};
     };
     const struct_ops_type* type = rt.struct_ops().find(o.type_name);
     if (!type) return fail(fmt::format("type '{}' is not a registered struct_ops type", o.type_name));
-    const uint32_t kid = kbtf.find(o.type_name, BTF_KIND_STRUCT);
-    if (!kid) return fail(fmt::format("struct {} is not in the kernel's BTF", o.type_name));
+    // The shape: the first the object's own struct fits; when none does, the current one, whose
+    // member checks below then name what is wrong.
+    const uint32_t lid = btf_.find(o.local_type, BTF_KIND_STRUCT);
+    const struct btf_type* lt = lid ? btf_.type(lid) : nullptr;
+    const std::vector<std::string> only{o.type_name};
+    const std::vector<std::string>& shapes = type->shapes.empty() ? only : type->shapes;
+    o.shape = shapes.front();
+    for (const std::string& sh : shapes) {
+      const uint32_t id = kbtf.find(sh, BTF_KIND_STRUCT);
+      if (id && lt && struct_ops_shape_matches(btf_, lt, kbtf, kbtf.type(id))) {
+        o.shape = sh;
+        break;
+      }
+    }
+    const uint32_t kid = kbtf.find(o.shape, BTF_KIND_STRUCT);
+    if (!kid) return fail(fmt::format("struct {} is not in the kernel's BTF", o.shape));
     const struct btf_type* kt = kbtf.type(kid);
     auto kmember = [&](std::string_view n) -> const struct btf_member* {
       const struct btf_member* m = btf_members(kt);
@@ -342,8 +399,6 @@ result<void> bpf_object::load(runtime& rt, load_opts lo) {
       if (!set) return fail(fmt::format("required member '{}' has no program", r.name));
     }
     // Data members: each nonzero one must exist in the kernel's struct with the same size.
-    const uint32_t lid = btf_.find(o.type_name, BTF_KIND_STRUCT);
-    const struct btf_type* lt = lid ? btf_.type(lid) : nullptr;
     for (uint16_t k = 0; lt && k < btf_vlen(lt); ++k) {
       const struct btf_member& lm = btf_members(lt)[k];
       const std::string mn(btf_.str(lm.name_off));

@@ -242,7 +242,9 @@ result<std::unique_ptr<bpf_object>> bpf_object::open_mem(std::span<const uint8_t
       if (ops) {
         obj_struct_ops o;
         o.name = vname;
-        o.type_name = btf.name(tid);
+        o.local_type = btf.name(tid);
+        // libbpf's flavors: "bpf_oom_ops___v2" binds to the kernel's "bpf_oom_ops"
+        o.type_name = o.local_type.substr(0, o.local_type.find("___"));
         o.link = s.name == ".struct_ops.link";
         o.data.assign(s.data.begin() + vs[v].offset, s.data.begin() + vend);
         // Function-pointer members are set by relocations against the programs.

@@ -53,6 +53,10 @@ struct kfunc_desc {
   bpf_func fn = nullptr;
   uint32_t flags = 0;   // kfunc_flags
   uint32_t btf_id = 0;  // the id programs call it by (BPF_PSEUDO_KFUNC_CALL imm)
+  // The kfunc set's filter (btf_kfunc_id_set.filter): whether a program may call it, given
+  // its struct_ops member ("bpf_oom_ops.handle_out_of_memory"; "" for other programs). Null:
+  // every program. The verifier refuses a call it denies.
+  bool (*filter)(std::string_view ops_member) = nullptr;
 };
 
 // A kernel variable a program may address by ld_imm64 BPF_PSEUDO_BTF_ID (a typed __ksym).

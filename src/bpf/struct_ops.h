@@ -27,6 +27,12 @@ struct struct_ops_type {
   // Fields of kernel objects the type's programs may store to (the struct_ops' btf_struct_access);
   // everything else they reach through BTF pointers is read-only.
   std::vector<verifier::writable_field> writable;
+  // The kernel structs (in the model's BTF) the type may be laid out as, the first being the
+  // current interface and the rest earlier versions the model also accepts (e.g.
+  // "bpf_oom_ops___v2"); empty means just `name`. The loader binds an instance to the first
+  // shape whose members include all of the object's own struct's members and whose function
+  // members take the same kinds of struct pointers (struct_ops_shape_matches()).
+  std::vector<std::string> shapes;
   const struct_ops_member_rule* rule(std::string_view member) const;
 };
 

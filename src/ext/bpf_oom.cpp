@@ -109,21 +109,18 @@ uint64_t k_out_of_memory(uint64_t memcg, uint64_t order, uint64_t flags, uint64_
 }
 
 // The name member's offset in the object's own struct bpf_oom_ops.
-uint32_t local_name_offset(const bpf::btf_handle& btf) {
-  const uint32_t id = btf.find("bpf_oom_ops", BTF_KIND_STRUCT);
+uint32_t local_name_offset(const bpf::btf_handle& btf, const std::string& local_type) {
+  const uint32_t id = btf.find(local_type, BTF_KIND_STRUCT);
   const struct btf_type* t = id ? btf.type(id) : nullptr;
   for (uint16_t k = 0; t && k < btf_vlen(t); ++k)
     if (btf.str(btf_members(t)[k].name_off) == "name") return btf_member_bit_offset(t, k) / 8;
   return offsetof(::bpf_oom_ops, name);
 }
 
-// Whether the object's struct bpf_oom_ops is the v2 shape (a ctx struct, an offline callback).
-bool is_v2_shape(const bpf::btf_handle& btf) {
-  const uint32_t id = btf.find("bpf_oom_ops", BTF_KIND_STRUCT);
-  const struct btf_type* t = id ? btf.type(id) : nullptr;
-  for (uint16_t k = 0; t && k < btf_vlen(t); ++k)
-    if (btf.str(btf_members(t)[k].name_off) == "handle_cgroup_offline") return true;
-  return btf.find("bpf_oom_ctx", BTF_KIND_STRUCT) != 0;
+// bpf_oom_kfunc_filter: an OOM handler may not declare an OOM (its caller holds oom_lock);
+// PSI handlers and other programs may.
+bool out_of_memory_filter(std::string_view ops_member) {
+  return !ops_member.starts_with("bpf_oom_ops.");
 }
 
 }  // namespace
@@ -134,11 +131,16 @@ void register_bpf_oom(bpf::runtime& rt) {
   // it (oom_control's bpf_memory_freed and bpf_handler_name included): no writable window.
   (void)rt.struct_ops().add(
       {.name = "bpf_oom_ops",
-       .rules = {{.name = "handle_out_of_memory", .required = true, .sleepable = true}},
-       .writable = {}});
+       .rules = {{.name = "handle_out_of_memory", .required = true, .sleepable = true},
+                 {.name = "handle_cgroup_offline", .sleepable = true}},  // v2
+       .writable = {},
+       .shapes = {"bpf_oom_ops", "bpf_oom_ops___v2"}});
   const bpf::kfunc_desc ks[] = {
       {"bpf_oom_kill_process", k_oom_kill_process, bpf::KF_SLEEPABLE | bpf::KF_TRUSTED_ARGS},
-      {"bpf_out_of_memory", k_out_of_memory, bpf::KF_SLEEPABLE | bpf::KF_TRUSTED_ARGS},
+      {.name = "bpf_out_of_memory",
+       .fn = k_out_of_memory,
+       .flags = bpf::KF_SLEEPABLE | bpf::KF_TRUSTED_ARGS,
+       .filter = out_of_memory_filter},
       {"bpf_task_is_oom_victim", k_task_is_oom_victim, 0},
   };
   for (const auto& k : ks) (void)rt.kfuncs().add(k);
@@ -147,12 +149,15 @@ void register_bpf_oom(bpf::runtime& rt) {
 // ---- the link ----------------------------------------------------------------------------
 
 bpf_oom_link::bpf_oom_link(bpf::runtime& rt, mm::model& m, memcg_kfuncs& mk, mm::memcg& mc,
-                           std::string name, const bpf::bpf_prog* prog)
+                           std::string name, const bpf::bpf_prog* prog, bool v2,
+                           const bpf::bpf_prog* offline_prog)
     : rt_(rt), mk_(mk), m_(m), mc_(&mc), name_(std::move(name)), prog_(prog),
-      st_link_(std::make_unique<::bpf_struct_ops_link>()) {
+      st_link_(std::make_unique<::bpf_struct_ops_link>()), v2_(v2),
+      ctx_(std::make_unique<::bpf_oom_ctx>()), offline_prog_(offline_prog) {
   std::memset(st_link_.get(), 0, sizeof(::bpf_struct_ops_link));
   // the cgroup's id as BPF knows it (bpf_cgroup_from_id()); 0 for the root (system-wide)
   st_link_->cgroup_id = mc.parent ? mc.kn.id : 0;
+  ctx_->cgroup_id = st_link_->cgroup_id;
 }
 
 bpf_oom_link::~bpf_oom_link() = default;
@@ -161,10 +166,12 @@ bpf_oom_link::~bpf_oom_link() = default;
 // runs (the memcgs and tasks are the memcg kfuncs binding's, synced before the run).
 class oom_regions {
  public:
-  oom_regions(bpf::runtime& rt, const ::oom_control& oc, const ::bpf_struct_ops_link& st)
+  oom_regions(bpf::runtime& rt, const ::oom_control* oc, const ::bpf_struct_ops_link& st,
+              const ::bpf_oom_ctx& ctx)
       : rt_(rt) {
-    add(&oc, sizeof oc, "oom_control");
+    if (oc) add(oc, sizeof *oc, "oom_control");
     add(&st, sizeof st, "bpf_struct_ops_link");
+    add(&ctx, sizeof ctx, "bpf_oom_ctx");
   }
   ~oom_regions() {
     for (uintptr_t s : added_) rt_.regions().remove(s);
@@ -183,20 +190,27 @@ class oom_regions {
   std::vector<uintptr_t> added_;
 };
 
-bool bpf_oom_link::handle_out_of_memory(oom_control& oc) {
+result<uint64_t> bpf_oom_link::run(const bpf::bpf_prog& prog, uint64_t a0, uint64_t a1,
+                                   ::oom_control* oc) {
   mk_.sync_regions();  // tasks forked since the last run
-  oom_regions regions(rt_, oc, *st_link_);
-  const uint64_t args[2] = {reinterpret_cast<uint64_t>(&oc),
-                            reinterpret_cast<uint64_t>(st_link_.get())};
+  oom_regions regions(rt_, oc, *st_link_, *ctx_);
+  const uint64_t args[2] = {a0, a1};
   bpf::run_args ra;
   ra.r[0] = reinterpret_cast<uint64_t>(args);
   bpf_oom_link* prev = current_link;
   ::oom_control* prev_oc = running_oc_;
   current_link = this;
-  running_oc_ = &oc;
-  auto r = interp_.run(*prog_, ra);
+  running_oc_ = oc;
+  auto r = interp_.run(prog, ra);
   current_link = prev;
   running_oc_ = prev_oc;
+  return r;
+}
+
+bool bpf_oom_link::handle_out_of_memory(oom_control& oc) {
+  const auto oc_arg = reinterpret_cast<uint64_t>(&oc);
+  auto r = v2_ ? run(*prog_, reinterpret_cast<uint64_t>(ctx_.get()), oc_arg, &oc)
+               : run(*prog_, oc_arg, reinterpret_cast<uint64_t>(st_link_.get()), &oc);
   ++stats_.runs;
   if (!r) {
     ++stats_.prog_errors;
@@ -206,6 +220,15 @@ bool bpf_oom_link::handle_out_of_memory(oom_control& oc) {
   const bool claimed = static_cast<int32_t>(*r) != 0;
   if (claimed) ++(oc.bpf_memory_freed ? stats_.handled : stats_.not_believed);
   return claimed;
+}
+
+void bpf_oom_link::cgroup_offline(mm::memcg& mc) {
+  if (!offline_prog_) return;
+  auto r = run(*offline_prog_, reinterpret_cast<uint64_t>(ctx_.get()), mc.kn.id, nullptr);
+  if (!r) {
+    ++stats_.prog_errors;
+    stats_.last_error = r.err().msg;
+  }
 }
 
 // ---- the family --------------------------------------------------------------------------
@@ -244,26 +267,25 @@ result<bpf_oom_link*> bpf_oom::attach(bpf::bpf_object& obj, std::string_view ops
   auto found = obj.struct_ops_instance("bpf_oom_ops", ops);
   if (!found) return fail(found.err().msg);
   const bpf::obj_struct_ops* inst = *found;
-  if (is_v2_shape(obj.btf()))
-    return fail("the v2 interface (struct bpf_oom_ctx, handle_cgroup_offline) is not supported; "
-                "use v3: handle_out_of_memory(struct oom_control *, struct bpf_struct_ops_link *)");
+  if (!mc.online) return fail(fmt::format("cgroup {} is offline (ENOENT)", mc.path));
   if (mc.oom_ops || link(mc))
     return fail(fmt::format("cgroup {} already has an OOM handler attached (EEXIST)", mc.path));
+  const bool v2 = inst->shape == "bpf_oom_ops___v2";
   const bpf::bpf_prog* prog = nullptr;
+  const bpf::bpf_prog* offline_prog = nullptr;
   for (const auto& mp : inst->progs) {
     bpf::obj_prog* p = obj.find_program(mp.prog);
-    if (mp.member != "handle_out_of_memory" || !p || !p->prog)
-      return fail(fmt::format("member '{}' is not bound", mp.member));
-    prog = p->prog.get();
+    if (!p || !p->prog) return fail(fmt::format("member '{}' is not bound", mp.member));
+    (mp.member == "handle_out_of_memory" ? prog : offline_prog) = p->prog.get();
   }
   if (!prog) return fail("required member 'handle_out_of_memory' has no program");
   // init_member(): the name, "bpf_defined_policy" when empty
   std::string name;
-  const uint32_t off = local_name_offset(obj.btf());
+  const uint32_t off = local_name_offset(obj.btf(), inst->local_type);
   for (uint32_t k = off; k < inst->data.size() && k < off + BPF_OOM_NAME_MAX_LEN && inst->data[k]; ++k)
     name.push_back(static_cast<char>(inst->data[k]));
   if (name.empty()) name = bpf_oom_default_name;
-  auto l = std::unique_ptr<bpf_oom_link>(new bpf_oom_link(rt_, m_, *memcg_, mc, std::move(name), prog));
+  auto l = std::unique_ptr<bpf_oom_link>(new bpf_oom_link(rt_, m_, *memcg_, mc, std::move(name), prog, v2, offline_prog));
   m_.set_oom_policy(mc, l.get());
   links_.push_back(std::move(l));
   return links_.back().get();

@@ -34,12 +34,12 @@
 //   - bpf_task_is_oom_victim: tsk_is_oom_victim(), task->signal->oom_mm != NULL.
 //
 // Simplified: programs run in the interpreter (as cache_ext's); a program that faults counts
-// as having returned 0. Only the v3 shape is supported: a v2 object (handle_out_of_memory(
-// struct bpf_oom_ctx *ctx, struct oom_control *oc), handle_cgroup_offline) is refused, by the
-// loader when it sets handle_cgroup_offline (no such member in the model's struct
-// bpf_oom_ops) and by attach() otherwise (its prototype names struct bpf_oom_ctx), because the
-// model's BTF has one struct bpf_oom_ops, the v3 one, and a v2 program verified against it
-// would read its context wrongly. No OOM reaper delay, no watchdog (none in the series).
+// as having returned 0. The v2 shape is accepted too (the model's BTF has it as
+// bpf_oom_ops___v2; the loader binds an object to it when its own struct bpf_oom_ops has that
+// layout): handle_out_of_memory(struct bpf_oom_ctx *ctx, struct oom_control *oc), ctx->cgroup_id
+// being the link's cgroup (0 for the root), and the optional handle_cgroup_offline(ctx,
+// cgroup_id), run when the cgroup the ops is attached to goes offline (model::cgroup_offline),
+// after which the link is gone. No OOM reaper delay, no watchdog (none in the series).
 #pragma once
 
 #include <cstdint>
@@ -89,9 +89,11 @@ class bpf_oom_link final : public mm::oom_policy {
   bpf_oom_link(const bpf_oom_link&) = delete;
   bpf_oom_link& operator=(const bpf_oom_link&) = delete;
 
-  // Runs handle_out_of_memory(oc, st_link); true when it returned non-zero (the model then
-  // checks oc.bpf_memory_freed itself).
+  // Runs handle_out_of_memory(oc, st_link) (v2: (ctx, oc)); true when it returned non-zero
+  // (the model then checks oc.bpf_memory_freed itself).
   bool handle_out_of_memory(oom_control& oc) override;
+  // v2: handle_cgroup_offline(ctx, cgroup_id), when the object gave one.
+  void cgroup_offline(mm::memcg& mc) override;
   // The ops' name (the instance's `name`, or "bpf_defined_policy" when empty).
   const char* name() const override { return name_.c_str(); }
 
@@ -106,7 +108,11 @@ class bpf_oom_link final : public mm::oom_policy {
   friend class bpf_oom;
   friend struct kfunc_api;
   bpf_oom_link(bpf::runtime& rt, mm::model& m, memcg_kfuncs& mk, mm::memcg& mc,
-               std::string name, const bpf::bpf_prog* prog);
+               std::string name, const bpf::bpf_prog* prog, bool v2,
+               const bpf::bpf_prog* offline_prog);
+  // Runs prog with the two u64 arguments of a struct_ops member; the oc (null for the
+  // offline callback) is what the OOM kfuncs may act on.
+  result<uint64_t> run(const bpf::bpf_prog& prog, uint64_t a0, uint64_t a1, ::oom_control* oc);
 
   bpf::runtime& rt_;
   memcg_kfuncs& mk_;
@@ -116,6 +122,9 @@ class bpf_oom_link final : public mm::oom_policy {
   const bpf::bpf_prog* prog_;
   bpf::interpreter interp_;
   std::unique_ptr<::bpf_struct_ops_link> st_link_;
+  bool v2_ = false;
+  std::unique_ptr<::bpf_oom_ctx> ctx_;       // v2: what its members get first
+  const bpf::bpf_prog* offline_prog_ = nullptr;  // v2: handle_cgroup_offline, optional
   ::oom_control* running_oc_ = nullptr;  // the oc being handled (the kfuncs check it)
   bpf_oom_stats stats_;
 };
@@ -133,8 +142,8 @@ class bpf_oom {
   bpf_oom& operator=(const bpf_oom&) = delete;
 
   // Attaches the bpf_oom_ops instance `ops` (empty: the object's only one) of the loaded
-  // object `obj` to mc. Errors (one line, naming the object): not loaded, no such instance, a
-  // v2-shaped instance, mc has a handler already (EEXIST).
+  // object `obj` to mc. Errors (one line, naming the object): not loaded, no such instance,
+  // mc is offline, mc has a handler already (EEXIST).
   result<bpf_oom_link*> attach(bpf::bpf_object& obj, std::string_view ops, mm::memcg& mc);
   // Detaches mc's handler: afterwards nothing is attached there. -ENOENT if none.
   int detach(mm::memcg& mc);

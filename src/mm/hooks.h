@@ -64,6 +64,9 @@ class oom_policy {
   virtual ~oom_policy() = default;
   virtual bool handle_out_of_memory(oom_control& oc) = 0;
   virtual const char* name() const = 0;
+  // The memcg it is attached to goes offline (model::cgroup_offline); the model detaches it
+  // right after.
+  virtual void cgroup_offline(memcg& mc) {}
 };
 
 // memcg_ops.try_charge_memcg: runs at the start of a charge that would exceed a limit;

@@ -96,6 +96,21 @@ result<void> model::cgroup_create(uint16_t id, uint16_t parent_id, std::string_v
   return {};
 }
 
+result<void> model::cgroup_offline(uint16_t id) {
+  memcg* mc = find_memcg(id);
+  if (!mc || !mc->online) return error{"cgroup " + std::to_string(id) + " does not exist"};
+  if (mc == root_) return error{"the root cgroup cannot go offline"};
+  if (mc->nr_tasks) return error{"cgroup " + mc->path + " has live tasks (EBUSY)"};
+  for (const memcg* c : mc->children)
+    if (c->online) return error{"cgroup " + mc->path + " has online children (EBUSY)"};
+  mc->online = false;
+  if (oom_policy* p = mc->oom_ops) {
+    p->cgroup_offline(*mc);
+    mc->oom_ops = nullptr;
+  }
+  return {};
+}
+
 result<void> model::cgroup_set_limit(uint16_t id, int which, uint64_t bytes) {
   memcg* mc = find_memcg(id);
   if (!mc) return error{"cgroup " + std::to_string(id) + " does not exist"};

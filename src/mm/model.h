@@ -274,6 +274,11 @@ class model {
   void fork(uint32_t child, uint32_t parent, uint16_t cg, int oom_score_adj);
   void exit(uint32_t pid);
   result<void> cgroup_create(uint16_t id, uint16_t parent, std::string_view name = {});
+  // rmdir: the memcg goes offline (mem_cgroup_css_offline()). Refused (-EBUSY in the kernel)
+  // while it has live tasks or online children, and for the root. Its OOM handler is told
+  // (oom_policy::cgroup_offline) and detached. Simplified: its pages stay charged to it and
+  // on its LRU, still reclaimable, where the kernel reparents them.
+  result<void> cgroup_offline(uint16_t id);
   // which: 0 max, 1 high, 2 low, 3 min, 4 swap.max (workload::cgroup_limit); bytes or ~0 "max".
   result<void> cgroup_set_limit(uint16_t id, int which, uint64_t bytes);
   // Memory-level parallelism for replay: the driver calls prefetch_page(ino, index, 0) a few

@@ -27,7 +27,7 @@ std::string prog(const std::string& name) {
 
 // tests/ext/progs/oom_common.h
 enum { RES_CALLS, RES_KILL_RET, RES_VICTIM_BEFORE, RES_VICTIM_AFTER, RES_CGROUP_ID,
-       RES_HAS_MEMCG, RES_OOM_RET, RES_BAD_FLAGS, RES_BAD_ORDER };
+       RES_HAS_MEMCG, RES_OOM_RET };
 
 // A node of 256 MiB with /a (memory.max 1000 pages) and /a/b under it (no limit of its own).
 mm::config oom_config() {
@@ -241,32 +241,72 @@ TEST(BpfOom, SecondHandlerOnOneMemcgIsEexistAndDetachLeavesNothing) {
   expect_default_kill(h);
 }
 
-// Only v3 is supported: a v2 object is refused at load (handle_cgroup_offline) or at attach.
-TEST(BpfOom, TheV2ShapeIsRefused) {
+// The v2 shape (ctx first), declared through libbpf's flavor (struct bpf_oom_ops___v2): bound
+// to bpf_oom_ops, verified against v2's prototype, run with a struct bpf_oom_ctx that names the
+// link's cgroup, and its kill counts as a v3 handler's would.
+TEST(BpfOom, TheV2ShapeRunsWithItsContext) {
   oom_harness h;
-  auto off = h.load("oom_v2_offline");
-  ASSERT_FALSE(off.ok());
-  EXPECT_NE(off.err().msg.find("member 'handle_cgroup_offline' does not exist"), std::string::npos)
-      << off.err().msg;
-  auto o = h.load("oom_v2");
-  ASSERT_TRUE(o.ok()) << o.err().msg;
-  auto l = h.fam.attach(**o, "", h.a());
-  ASSERT_FALSE(l.ok());
-  EXPECT_NE(l.err().msg.find("v2 interface"), std::string::npos) << l.err().msg;
-  EXPECT_EQ(h.a().oom_ops, nullptr);
-}
-
-TEST(BpfOom, OutOfMemoryFromInsideAHandlerIsRefused) {
-  oom_harness h;
-  bpf_oom_link* l = h.attach("oom_recursive", h.a());
+  bpf_oom_link* l = h.attach("oom_v2", h.a(), /*victim=*/1);
   ASSERT_TRUE(l);
-  h.run_to_oom();
+  EXPECT_EQ(h.objs[0]->struct_ops_instance("bpf_oom_ops", "").value()->shape, "bpf_oom_ops___v2");
+  EXPECT_STREQ(l->name(), "v2_policy");
+  h.run_to_oom(/*cgid=*/2);
   bpf::bpf_object& o = *h.objs[0];
   EXPECT_EQ(h.result_of(o, RES_CALLS), 1);
-  EXPECT_EQ(h.result_of(o, RES_OOM_RET), -EBUSY);
-  EXPECT_EQ(h.result_of(o, RES_BAD_FLAGS), -EINVAL);
-  EXPECT_EQ(h.result_of(o, RES_BAD_ORDER), -EINVAL);
-  EXPECT_EQ(l->stats().kfunc_refused, 3u);
+  EXPECT_EQ(h.result_of(o, RES_CGROUP_ID), 2);  // ctx->cgroup_id: /a
+  EXPECT_EQ(h.result_of(o, RES_HAS_MEMCG), 1);
+  EXPECT_EQ(h.result_of(o, RES_KILL_RET), 0);
+  EXPECT_EQ(l->stats().handled, 1u);
+  EXPECT_FALSE(h.m.find_task(1)->alive);
+  EXPECT_TRUE(h.m.find_task(2)->alive);
+  ASSERT_EQ(h.m.oom_kills().size(), 1u);
+  EXPECT_EQ(h.m.oom_kills()[0].handler, "v2_policy");
+  EXPECT_EQ(h.m.oom_kills()[0].message, "bpf oom v2");
+}
+
+// A v2 object built against v2 headers (its own struct bpf_oom_ops with handle_cgroup_offline):
+// the offline callback runs when its cgroup goes offline, with the link's ctx and that cgroup's
+// id, and then nothing is attached there. rmdir is refused while the cgroup has tasks.
+TEST(BpfOom, TheV2OfflineCallbackRunsWhenItsCgroupGoesOffline) {
+  oom_harness h;
+  mm::memcg& b = *h.m.find_memcg(2);
+  auto o = h.load("oom_v2_offline");
+  ASSERT_TRUE(o.ok()) << o.err().msg;
+  EXPECT_EQ((*o)->struct_ops_instance("bpf_oom_ops", "").value()->shape, "bpf_oom_ops___v2");
+  auto l = h.fam.attach(**o, "", b);
+  ASSERT_TRUE(l.ok()) << l.err().msg;
+  auto seen = [&](uint32_t k) {
+    return *static_cast<uint64_t*>(h.rt.map((*o)->find_map("seen")->fd)->lookup_elem(&k));
+  };
+  h.m.fork(7, 0, 2, 0);
+  auto busy = h.m.cgroup_offline(2);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_NE(busy.err().msg.find("EBUSY"), std::string::npos) << busy.err().msg;
+  EXPECT_FALSE(h.m.cgroup_offline(1).ok());  // /a has an online child
+  EXPECT_EQ(seen(0), 0u);
+  h.m.exit(7);
+  ASSERT_TRUE(h.m.cgroup_offline(2).ok());
+  EXPECT_EQ(seen(0), 1u);        // calls
+  EXPECT_EQ(seen(1), b.kn.id);   // ctx->cgroup_id
+  EXPECT_EQ(seen(2), b.kn.id);   // the cgroup going offline
+  EXPECT_EQ(b.oom_ops, nullptr);
+  EXPECT_EQ((*l)->stats().prog_errors, 0u);
+  auto again = h.fam.attach(**o, "", b);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.err().msg.find("offline"), std::string::npos) << again.err().msg;
+  EXPECT_FALSE(h.m.cgroup_offline(2).ok());
+}
+
+// bpf_oom_kfunc_filter: an OOM handler that calls bpf_out_of_memory() is refused at load (its
+// caller holds oom_lock), with the verifier's words; a PSI handler may call it
+// (bpf_psi_test.cpp).
+TEST(BpfOom, OutOfMemoryFromAnOomHandlerIsRefusedAtLoad) {
+  oom_harness h;
+  auto o = h.load("oom_recursive");
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.err().msg.find("calling kernel function bpf_out_of_memory is not allowed"),
+            std::string::npos) << o.err().msg;
+  h.run_to_oom();
   expect_default_kill(h);
 }
 

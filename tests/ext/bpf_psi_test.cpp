@@ -27,7 +27,8 @@ std::string obj_path(const std::string& rel) { return std::string(MMBPF_BPF_OBJ_
 
 // tests/ext/progs/psi_args.bpf.c
 enum { PR_OK, PR_WIN_SMALL, PR_WIN_BIG, PR_THR_ZERO, PR_THR_OVER, PR_BAD_RES, PR_IRQ_SOME,
-       PR_NO_CGROUP, PR_EVENTS, PR_EVENT_CGID, PR_EVENT_STATE, PR_ONLINE, PR_ONLINE_CGID };
+       PR_NO_CGROUP, PR_EVENTS, PR_EVENT_CGID, PR_EVENT_STATE, PR_ONLINE, PR_ONLINE_CGID,
+       PR_OFFLINE, PR_OFFLINE_CGID, PR_OOM_BAD_FLAGS, PR_OOM_BAD_ORDER };
 
 // 256 MiB; /a (memory.max 400 pages) thrashes, /b (no limit) is quiet.
 mm::config psi_config() {
@@ -105,6 +106,9 @@ TEST(BpfPsi, CreateTriggerValidatesAsPsiTriggerCreate) {
   EXPECT_EQ(h.result_of(**o, PR_IRQ_SOME), -EINVAL);   // irq has "full" only
   EXPECT_EQ(h.result_of(**o, PR_NO_CGROUP), -ENOENT);
   EXPECT_EQ(h.result_of(**o, PR_OK), 0);
+  EXPECT_EQ(h.result_of(**o, PR_OOM_BAD_FLAGS), -EINVAL);  // BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK only
+  EXPECT_EQ(h.result_of(**o, PR_OOM_BAD_ORDER), -EINVAL);  // order > MAX_PAGE_ORDER
+  EXPECT_TRUE(h.m.oom_kills().empty());
   ASSERT_EQ(h.fam.triggers().size(), 1u);
   const ::psi_trigger& t = h.fam.triggers()[0]->t;
   EXPECT_EQ(t.state, PSI_IO_SOME);
@@ -163,6 +167,30 @@ TEST(BpfPsi, IoTriggerFiresOnTheThrashingCgroupAndNewCgroupsAreReported) {
   h.thrash(50);
   EXPECT_EQ(h.result_of(**o, PR_ONLINE), 1);
   EXPECT_EQ(h.result_of(**o, PR_ONLINE_CGID), static_cast<int64_t>(h.cgroup_id(3)));
+}
+
+// A cgroup with triggers that goes offline (rmdir once its tasks are gone) is reported to
+// handle_cgroup_offline at the next evaluation, once, and its triggers stop.
+TEST(BpfPsi, ACgroupGoingOfflineIsReportedAndItsTriggersGo) {
+  psi_harness h;
+  auto o = h.load("tests/ext/progs/psi_args.bpf.o");
+  ASSERT_TRUE(o.ok()) << o.err().msg;
+  h.set(**o, "cgid", 0, h.cgroup_id(1));
+  ASSERT_TRUE(h.fam.attach(**o).ok());
+  h.setup_tasks();
+  h.thrash(20);
+  EXPECT_EQ(h.result_of(**o, PR_OFFLINE), 0);
+  h.m.exit(1);
+  h.m.exit(3);
+  ASSERT_TRUE(h.m.cgroup_offline(1).ok());
+  const int64_t events = h.result_of(**o, PR_EVENTS);
+  const uint64_t until = h.m.now_ns() + 300'000'000;  // past the next evaluations
+  for (uint64_t p = 0; h.m.now_ns() < until; ++p)
+    h.event([&] { h.m.sys_read(2, 2, 30, p * 4096, 4096); });
+  EXPECT_EQ(h.result_of(**o, PR_OFFLINE), 1);
+  EXPECT_EQ(h.result_of(**o, PR_OFFLINE_CGID), static_cast<int64_t>(h.cgroup_id(1)));
+  EXPECT_EQ(h.result_of(**o, PR_EVENTS), events);  // /a's trigger is gone
+  EXPECT_EQ(h.fam.stats().offline, 1u);
 }
 
 // /a with memory.high 200 pages: pid 1 faulting beyond it is throttled (memory stall) for

@@ -28,8 +28,6 @@ void clobber_caller_saved(verifier_env& env) {
   for (int r = BPF_REG_0; r <= BPF_REG_5; ++r) env.mark_reg_not_init(env.regs()[r]);
 }
 
-bool is_const_size(const bpf_reg_state& r) { return base_type(r.type) == SCALAR_VALUE; }
-
 // Whether a struct holds scalars only (btf_type_is_scalar_struct): then a pointer to it is plain
 // memory a program may pass from its stack or a map.
 bool scalar_only(const btf_handle& btf, uint32_t id, int depth = 0) {
@@ -386,6 +384,8 @@ bool verifier_env::check_kfunc_call(const insn& i) {
   if (!k) return fail("calling kernel function is not allowed");
   if (k->name == unresolved_weak_kfunc || k->name == core_poison_kfunc)
     return fail("invalid func unknown#{}", 195896080);
+  if (k->filter && !k->filter(opts.ctx.k == prog_context::kind::struct_ops ? opts.ctx.name : ""))
+    return fail("calling kernel function {} is not allowed", k->name);
   if ((k->flags & KF_SLEEPABLE) && !opts.ctx.sleepable)
     return fail("program must be sleepable to call sleepable kfunc {}", k->name);
   if (cur.active_lock) return fail("function calls are not allowed while holding a lock");

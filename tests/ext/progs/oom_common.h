@@ -8,7 +8,7 @@
 #include "bpf_iter.bpf.h"
 
 enum { RES_CALLS, RES_KILL_RET, RES_VICTIM_BEFORE, RES_VICTIM_AFTER, RES_CGROUP_ID,
-       RES_HAS_MEMCG, RES_OOM_RET, RES_BAD_FLAGS, RES_BAD_ORDER, RES_MAX };
+       RES_HAS_MEMCG, RES_OOM_RET, RES_MAX };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,29 +1,31 @@
-// The v2 shape of bpf_oom_ops (2025-10: a struct bpf_oom_ctx first), which the model does not
-// support: it loads (the member exists), and attaching it is refused with a one-line error.
-// Its own declarations, not vmlinux.h, whose struct bpf_oom_ops is v3.
-#include <linux/types.h>
-#include <bpf/bpf_helpers.h>
+// The v2 shape of bpf_oom_ops (2025-10), written as a policy for both interfaces would be:
+// libbpf's flavor suffix on the model's struct bpf_oom_ops___v2 binds it to bpf_oom_ops. The
+// handler gets a struct bpf_oom_ctx first (the link's cgroup id) and kills the task whose pid
+// the test put into `pids`.
+#include "oom_common.h"
 
 char _license[] SEC("license") = "GPL";
 
-struct bpf_oom_ctx {
-	__u64 cgroup_id;
-};
-struct oom_control;
-
-struct bpf_oom_ops {
-	int (*handle_out_of_memory)(struct bpf_oom_ctx *ctx, struct oom_control *oc);
-	char name[64];
-};
-
 SEC("struct_ops.s/handle_out_of_memory")
-int v2_handler(unsigned long long *ctx)
+int BPF_PROG(v2_handler, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
-	return 0;
+	struct task_struct *t;
+	int ret;
+
+	count_call();
+	put(RES_CGROUP_ID, octx->cgroup_id);
+	put(RES_HAS_MEMCG, oc->memcg != 0);
+	t = bpf_task_from_pid(victim_pid());
+	if (!t)
+		return 0;
+	ret = bpf_oom_kill_process(oc, t, "bpf oom v2");
+	put(RES_KILL_RET, ret);
+	bpf_task_release(t);
+	return 1;
 }
 
 SEC(".struct_ops.link")
-struct bpf_oom_ops v2_ops = {
+struct bpf_oom_ops___v2 v2_ops = {
 	.handle_out_of_memory = (void *)v2_handler,
 	.name = "v2_policy",
 };

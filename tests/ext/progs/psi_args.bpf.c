@@ -8,7 +8,8 @@
 char _license[] SEC("license") = "GPL";
 
 enum { R_OK, R_WIN_SMALL, R_WIN_BIG, R_THR_ZERO, R_THR_OVER, R_BAD_RES, R_IRQ_SOME,
-       R_NO_CGROUP, R_EVENTS, R_EVENT_CGID, R_EVENT_STATE, R_ONLINE, R_ONLINE_CGID, R_MAX };
+       R_NO_CGROUP, R_EVENTS, R_EVENT_CGID, R_EVENT_STATE, R_ONLINE, R_ONLINE_CGID, R_OFFLINE,
+       R_OFFLINE_CGID, R_OOM_BAD_FLAGS, R_OOM_BAD_ORDER, R_MAX };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -60,6 +61,9 @@ int BPF_PROG(args_init, struct bpf_psi *bpf_psi)
 	put(R_IRQ_SOME, bpf_psi_create_trigger(bpf_psi, cg, PSI_IRQ, 1000, 1000000));
 	put(R_NO_CGROUP, bpf_psi_create_trigger(bpf_psi, 12345, PSI_MEM, 1000, 1000000));
 	put(R_OK, bpf_psi_create_trigger(bpf_psi, cg, PSI_IO, 50000, 500000));
+	/* a PSI handler may declare an OOM; these are refused before any OOM */
+	put(R_OOM_BAD_FLAGS, bpf_out_of_memory(0, 0, 2));
+	put(R_OOM_BAD_ORDER, bpf_out_of_memory(0, 11, 0));
 	return (int)arg(1);
 }
 
@@ -78,9 +82,18 @@ void BPF_PROG(args_online, struct bpf_psi *bpf_psi, u64 cgroup_id)
 	put(R_ONLINE_CGID, cgroup_id);
 }
 
+
+SEC("struct_ops.s/handle_cgroup_offline")
+void BPF_PROG(args_offline, struct bpf_psi *bpf_psi, u64 cgroup_id)
+{
+	inc(R_OFFLINE);
+	put(R_OFFLINE_CGID, cgroup_id);
+}
+
 SEC(".struct_ops.link")
 struct bpf_psi_ops psi_args = {
 	.init = (void *)args_init,
 	.handle_psi_event = (void *)args_event,
 	.handle_cgroup_online = (void *)args_online,
+	.handle_cgroup_offline = (void *)args_offline,
 };
