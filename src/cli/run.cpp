@@ -157,8 +157,14 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
     if (!ahead) return ahead.err();
     return workload::page_lookups(*ahead->events, ahead->meta);
   };
-  if (auto r = host.attach(pc.global, model.root(), ext::attach_mode::effective, future); !r)
+  // an OOM policy for the whole tree is the root's handler (system-wide and every memcg OOM
+  // that no handler below took); the page cache keeps the kernel's LRU
+  if (is_oom_policy(pc.global)) {
+    if (auto r = host.attach_oom(oom_policy_name(pc.global), model.root()); !r)
+      return error{fmt::format("{}: {}", pc.label, r.err().msg)};
+  } else if (auto r = host.attach(pc.global, model.root(), ext::attach_mode::effective, future); !r) {
     return error{fmt::format("{}: {}", pc.label, r.err().msg)};
+  }
   // per-cgroup policies: now for cgroups of the config, at creation for the others
   std::vector<bool> done(pc.per_cgroup.size());
   std::optional<error> late;
@@ -253,7 +259,8 @@ std::optional<failure> check_policies(const std::vector<std::string>& policies,
 
 // What the comparison runs: each --policy for the whole tree, then the --attach set, then
 // Belady's MIN when two or more configurations are compared (the limit every policy is
-// measured against), unless it is there already or --no-belady.
+// measured against), unless it is there already, --no-belady, or the comparison is of OOM
+// policies (where a page-cache optimum says nothing).
 result<std::vector<policy_config>> policy_configs(const run_opts& o,
                                                   std::vector<std::string> policies) {
   std::vector<policy_config> out;
@@ -270,7 +277,12 @@ result<std::vector<policy_config>> policy_configs(const run_opts& o,
     out.push_back(std::move(pc));
   }
   const bool has_min = std::any_of(out.begin(), out.end(), [](const auto& c) { return c.global == "belady"; });
-  if (out.size() >= 2 && !has_min && !o.no_belady) out.push_back({"belady", "belady", {}});
+  const bool of_oom = std::any_of(out.begin(), out.end(), [](const policy_config& c) {
+    return is_oom_policy(c.global) ||
+           std::any_of(c.per_cgroup.begin(), c.per_cgroup.end(),
+                       [](const auto& a) { return is_oom_policy(a.second); });
+  });
+  if (out.size() >= 2 && !has_min && !o.no_belady && !of_oom) out.push_back({"belady", "belady", {}});
   return out;
 }
 
@@ -528,7 +540,8 @@ void add_run_command(CLI::App& app, int* rc) {
       ->type_name("FORMAT");
   cmd->add_option("--workload", o->workload,
                   "Generator spec, e.g. zipf:pages=1M,events=10M or ycsb:workload=b, or a "
-                  "built-in scenario with its cgroups: oom_test (the BPF OOM selftest tree)")
+                  "built-in scenario with its cgroups: oom_test (the BPF OOM selftest tree), "
+                  "oom_tenants (tenants with hogs, for comparing OOM policies)")
       ->type_name("SPEC");
   cmd->add_option("--config", o->config, "Model config file (memory, swap, cgroups, ...)")
       ->type_name("FILE");
@@ -547,7 +560,9 @@ void add_run_command(CLI::App& app, int* rc) {
                   "default (the kernel's LRU), belady (the offline optimum), an in-tree BPF "
                   "policy (fifo, mru, lfu, s3fifo, lhd, mglru, get_scan, admit_filter, noop), "
                   "native:NAME (a C++ twin: lru, fifo, mru, lfu, lfu_sampled, s3fifo, sieve), "
-                  "or a path to a .bpf.o with one cache_ext_ops. Each runs on a fresh model")
+                  "a path to a .bpf.o with one cache_ext_ops, or an OOM policy for the whole "
+                  "tree (oom:reference, oom:priority, oom:psi_early, or a .bpf.o with "
+                  "bpf_oom_ops or bpf_psi_ops), attached at the root. Each runs on a fresh model")
       ->type_name("NAME")
       ->delimiter(',')
       ->allow_extra_args(false);

@@ -161,11 +161,20 @@ void print_oom_kills(const std::vector<policy_result>& results) {
   for (const auto& res : results)
     for (const mm::oom_kill_record& k : res.rep.oom_kills)
       fmt::print("{:<{}}{:>10}{:>8}  {:<{}}{}\n", res.policy, w, human_ns(k.time_ns), k.pid, k.memcg, cw, k.handler);
-  // the work the kills cost: the events the killed processes would still have run
-  fmt::print("{:<{}}", "work lost", w);
-  for (const auto& res : results)
-    fmt::print("  {}: {} events", res.policy, res.rep.counters.events_of_killed);
-  fmt::print("\n");
+  // the work the kills cost: the events the killed processes would still have run, in all and
+  // per cgroup, against the first column (the kernel's killer when it is `default`)
+  const uint64_t base = results.front().rep.counters.events_of_killed;
+  fmt::print("\n{:<{}}{:>12}{:>10}  {}\n", "work lost / policy", w, "events", "vs first", "by cgroup");
+  for (const auto& res : results) {
+    const uint64_t lost = res.rep.counters.events_of_killed;
+    std::string by;
+    for (const mm::memcg_report& g : res.rep.cgroups)
+      if (g.counters.events_of_killed)
+        by += fmt::format("{}{} {}", by.empty() ? "" : ", ", g.path, g.counters.events_of_killed);
+    fmt::print("{:<{}}{:>12}{:>10}  {}\n", res.policy, w, lost,
+               base ? fmt::format("{:.2f}x", static_cast<double>(lost) / static_cast<double>(base)) : "-",
+               by.empty() ? "none" : by);
+  }
 }
 
 void print_table(const std::vector<policy_result>& results, bool compact) {
@@ -251,6 +260,7 @@ json cgroups_json(const mm::model_report& rep) {
       if (auto name = mm::vm_event_name(static_cast<mm::vm_event_item>(i)); !name.empty())
         stat[std::string(name)] = g.events[static_cast<size_t>(i)];
     c["memory.stat"] = stat;
+    c["events_of_killed"] = g.counters.events_of_killed;  // its killed tasks' lost events
     json events;
     for (int e = 0; e < MEMCG_NR_MEMORY_EVENTS; ++e)
       if (auto name = mm::memory_event_name(e); !name.empty())

@@ -25,6 +25,11 @@ struct scenario {
 //             20 MiB hogs. 100 MiB of anonymous memory in 80: an OOM in /oom_test. The kernel's
 //             killer takes cg1's process (adj +1000); the series' reference policy the largest
 //             leaf without a -1000 task, cg4.
+//   oom_tenants  several tenants with hogs, for comparing OOM policies on the work they cost:
+//             /tenants (160M, no swap) holds web (a 20 MiB heap and zipfian file reads), db
+//             (a 90 MiB heap touched three times) and batch (a leak growing to 200 MiB). The
+//             kernel's killer takes db, the biggest at the first OOM, then the leak; a policy
+//             that knows the leak's cgroup (oom:priority with batch lowest) kills only it.
 std::optional<scenario> builtin_scenario(std::string_view name);
 
 }  // namespace mmbpf::cli

@@ -56,8 +56,17 @@ std::vector<std::string> bpf_policy_names(const std::string& dir) {
   return out;
 }
 
+static std::string oom_policy_path(std::string_view name, const std::string& bpf_dir) {
+  return fmt::format("{}/../oom/{}{}", bpf_dir, name, bpf_suffix);
+}
+
 result<void> check_policy_name(std::string_view name, const std::string& bpf_dir) {
   if (name == "default" || name == "belady" || is_path(name)) return {};
+  if (name.starts_with("oom:")) {
+    if (std::filesystem::exists(oom_policy_path(name.substr(4), bpf_dir))) return {};
+    return error{fmt::format("unknown OOM policy '{}' (in-tree: oom:reference, oom:priority, "
+                             "oom:psi_early; or a path to a .bpf.o)", name)};
+  }
   if (name.starts_with(native_prefix)) {
     if (is_native(name.substr(native_prefix.size()))) return {};
   } else {
@@ -167,8 +176,7 @@ result<std::unique_ptr<bpf::bpf_object>> policy_host::load_object(const std::str
 }
 
 result<void> policy_host::attach_oom(std::string_view name, mm::memcg& mc) {
-  const std::string path =
-      is_path(name) ? std::string(name) : fmt::format("{}/../oom/{}{}", bpf_dir_, name, bpf_suffix);
+  const std::string path = is_path(name) ? std::string(name) : oom_policy_path(name, bpf_dir_);
   if (!is_path(name) && !std::filesystem::exists(path))
     return error{fmt::format("unknown OOM policy '{}' (no {}; or give a path to a .bpf.o)", name, path)};
   ensure_runtime();

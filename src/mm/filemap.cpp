@@ -419,6 +419,7 @@ task* model::current(uint32_t pid, uint16_t cg) {
   task& t = get_task(pid, cg);
   if (!t.alive) {
     ++counters_.events_of_killed;
+    ++t.mc->counters.events_of_killed;
     return nullptr;
   }
   last_task_ = &t;

@@ -119,4 +119,43 @@ TEST(OomTest, ItsCgroupsAreItsOwn) {
   EXPECT_EQ(o.err, "mmbpf: run: --workload oom_test brings its own cgroups; the config may not add any\n");
 }
 
+// `--workload oom_tenants`, OOM policies compared in one run (each at the root): the kernel's
+// killer takes db, the biggest process at the first OOM, then the leak anyway; the priority
+// policy, told batch matters least (cgroup id 5), kills only the leak, so the other tenants
+// lose no work; the text report breaks the lost work down by cgroup.
+TEST(OomTenants, PoliciesAreComparedOnTheWorkTheOthersLose) {
+  const auto o = mmbpf::test::run_mmbpf(
+      "run --workload oom_tenants --policy default,oom:priority --bpf-map priorities=5:1 --json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const json j = json::parse(o.out);
+  ASSERT_EQ(j["policies"].size(), 2u);  // no Belady column for OOM policies
+  const json& def = j["policies"][0];
+  const json& prio = j["policies"][1];
+  EXPECT_EQ(prio["policy"], "oom:priority");
+  ASSERT_GE(def["oom_kills"].size(), 1u);
+  EXPECT_EQ(def["oom_kills"][0]["cgroup"], "/tenants/db");
+  EXPECT_EQ(def["oom_kills"][0]["handler"], "default");
+  EXPECT_GT(cgroup(def, "/tenants/db")["events_of_killed"].get<uint64_t>(), 0u);
+  ASSERT_EQ(prio["oom_kills"].size(), 1u);
+  EXPECT_EQ(prio["oom_kills"][0]["cgroup"], "/tenants/batch");
+  EXPECT_EQ(prio["oom_kills"][0]["handler"], "priority");
+  EXPECT_EQ(cgroup(prio, "/tenants/db")["events_of_killed"], 0);
+  EXPECT_EQ(cgroup(prio, "/tenants/web")["events_of_killed"], 0);
+  EXPECT_EQ(prio["events_of_killed"], cgroup(prio, "/tenants/batch")["events_of_killed"]);
+
+  const auto t = mmbpf::test::run_mmbpf(
+      "run --workload oom_tenants --policy default,oom:priority --bpf-map priorities=5:1");
+  ASSERT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("work lost / policy"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("/tenants/db " + std::to_string(cgroup(def, "/tenants/db")["events_of_killed"].get<uint64_t>())),
+            std::string::npos) << t.out;
+}
+
+TEST(OomTenants, AnUnknownOomPolicyIsAUsageError) {
+  const auto o = mmbpf::test::run_mmbpf("run --workload oom_tenants --policy oom:nope");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_NE(o.err.find("unknown OOM policy 'oom:nope'"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find('\n'), o.err.size() - 1);
+}
+
 }  // namespace
