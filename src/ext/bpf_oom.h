@@ -27,10 +27,9 @@
 //     respected, memcg stats, the kill recorded with the handler's name), oc->chosen = NULL
 //     again, 0.
 //   - bpf_out_of_memory: -EINVAL for flags other than BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK or an
-//     order outside 0..MAX_PAGE_ORDER (10); -EBUSY from inside an OOM handler (the handler's
-//     caller holds oom_lock: the series' kfunc filter forbids the call to OOM handlers at
-//     load; the model refuses it at run time instead); else out_of_memory(memcg), 1 when it
-//     freed memory, 0 when not.
+//     order outside 0..MAX_PAGE_ORDER (10); else out_of_memory(memcg), 1 when it freed
+//     memory, 0 when not. The kfunc set's filter refuses it to bpf_oom_ops programs at load
+//     (their caller holds oom_lock); -EBUSY if an OOM is being handled all the same.
 //   - bpf_task_is_oom_victim: tsk_is_oom_victim(), task->signal->oom_mm != NULL.
 //
 // Simplified: programs run in the interpreter (as cache_ext's); a program that faults counts
