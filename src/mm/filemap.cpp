@@ -136,7 +136,8 @@ open_file& model::get_file(task& t, mapping& m) {
 
 // filemap_add_folio(): admission, allocation and charge, insertion over a possible shadow
 // (workingset_refault()), then folio_add_lru(). The folio comes back locked and !uptodate.
-::folio* model::filemap_add_folio(mapping& m, pgoff_t index, memcg* mc, bool& refused) {
+::folio* model::filemap_add_folio(mapping& m, pgoff_t index, memcg* mc, bool& refused,
+                                  bool may_oom) {
   refused = false;
   if (mc->cache_ops &&
       !mc->cache_ops->admit_folio({m.inode.i_ino, index * PAGE_SIZE, PAGE_SIZE})) {
@@ -145,7 +146,7 @@ open_file& model::get_file(task& t, mapping& m) {
     ++mc->counters.admission_refused;
     return nullptr;
   }
-  ::folio* f = alloc_folio(mc, /*may_oom=*/true);
+  ::folio* f = alloc_folio(mc, may_oom);
   if (!f) return nullptr;
   // reclaim inside alloc_folio may have filled the slot? No: only this task inserts here.
   f->mapping = &m.inode.i_data;
@@ -176,7 +177,11 @@ open_file& model::get_file(task& t, mapping& m) {
 // them, read_pages() submitting one request per contiguous run. With `demand` inside the
 // window, the run holding it is waited for (the read needs that page); other runs complete
 // in the background. Returns the pages submitted.
-unsigned long model::page_cache_ra(task& t, mapping& m, const ra_window& w, pgoff_t demand) {
+// Readahead allocates with readahead_gfp_mask() (may_oom false): a charge or an allocation that
+// fails stops the window there and kills nothing; the caller then reads its page alone with the
+// mapping's gfp (filemap_create_folio()), which may OOM.
+unsigned long model::page_cache_ra(task& t, mapping& m, const ra_window& w, pgoff_t demand,
+                                   bool may_oom) {
   unsigned long submitted = 0;
   std::vector<uint32_t>& run = ra_run_;
   run.clear();
@@ -209,7 +214,7 @@ unsigned long model::page_cache_ra(task& t, mapping& m, const ra_window& w, pgof
       continue;
     }
     bool refused = false;
-    ::folio* f = filemap_add_folio(m, i, t.mc, refused);
+    ::folio* f = filemap_add_folio(m, i, t.mc, refused, may_oom);
     if (!f) {
       flush();
       if (refused) continue;
@@ -408,7 +413,7 @@ void model::invalidate_mapping_pages(mapping& m, pgoff_t first, pgoff_t last, bo
   unsigned long n = d.io.nr ? page_cache_ra(t, m, d.io, idx) : 0;
   fo = filemap_lookup(m, idx);
   if (!fo) {  // the window did not cover it: filemap_create_folio() reads it alone
-    n += page_cache_ra(t, m, {idx, 1, RA_NO_MARK}, idx);
+    n += page_cache_ra(t, m, {idx, 1, RA_NO_MARK}, idx, /*may_oom=*/true);
     fo = filemap_lookup(m, idx);
   }
   counters_.readahead_pages += n ? n - 1 : 0;
@@ -495,7 +500,7 @@ void model::sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uin
       const bool partial = pos > pstart || pos + len < pstart + PAGE_SIZE;
       const bool need_read = partial && pstart < old_size;  // write_begin reads the old data
       bool refused = false;
-      fo = filemap_add_folio(m, idx, mc, refused);
+      fo = filemap_add_folio(m, idx, mc, refused, /*may_oom=*/true);
       if (need_read) {
         ++counters_.misses;
         ++mc->counters.misses;

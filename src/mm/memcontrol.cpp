@@ -149,7 +149,7 @@ unsigned long model::mem_cgroup_margin(const memcg& mc) const {
   return mc.css.memory.max > u ? mc.css.memory.max - u : 0;
 }
 
-bool model::try_charge(memcg* mc, unsigned long nr_pages) {
+bool model::try_charge(memcg* mc, unsigned long nr_pages, bool may_oom) {
   int retries = MAX_RECLAIM_RETRIES;
   for (;;) {
     memcg* over = mem_over_limit(mc, nr_pages);
@@ -165,6 +165,7 @@ bool model::try_charge(memcg* mc, unsigned long nr_pages) {
     const unsigned long got = try_to_free_mem_cgroup_pages(*over, batch, /*may_swap=*/true);
     mc->stall_memory_ns += now_ - t0;
     if (mem_cgroup_margin(*over) >= nr_pages) continue;
+    if (!may_oom) return false;  // __GFP_NORETRY: nomem, no OOM
     if (got) continue;
     if (retries-- > 0) continue;
     memcg_memory_event(over, MEMCG_OOM);

@@ -170,7 +170,7 @@ bool model::is_folio(const ::folio* f) const {
   list_del(&f->lru);
   --nr_free_;
   if (nr_free_ < wmark_.low) wakeup_kswapd();
-  if (!try_charge(mc, 1)) {
+  if (!try_charge(mc, 1, may_oom)) {
     list_add(&f->lru, &free_list_);
     ++nr_free_;
     ++counters_.charge_failed;

@@ -419,8 +419,11 @@ class model {
   open_file& get_file(task& t, mapping& m);
   task* current(uint32_t pid, uint16_t cg);
   ::folio* filemap_lookup(mapping& m, pgoff_t index);
-  ::folio* filemap_add_folio(mapping& m, pgoff_t index, memcg* mc, bool& refused);
-  unsigned long page_cache_ra(task& t, mapping& m, const ra_window& w, pgoff_t demand);
+  // may_oom false: readahead_gfp_mask()'s __GFP_NORETRY (no OOM kill; one reclaim attempt
+  // for the charge, then failure).
+  ::folio* filemap_add_folio(mapping& m, pgoff_t index, memcg* mc, bool& refused, bool may_oom);
+  unsigned long page_cache_ra(task& t, mapping& m, const ra_window& w, pgoff_t demand,
+                              bool may_oom = false);
   ::folio* filemap_get_page(task& t, open_file& f, mapping& m, pgoff_t idx, ra_decision d,
                             ::folio* fo);
   void filemap_remove_folio(::folio* f, bool keep_shadow);
@@ -467,7 +470,8 @@ class model {
   bool folio_referenced(::folio* f);
   // memcontrol.cpp
   void init_memcg(memcg& mc, memcg* parent, uint16_t id, std::string path);
-  bool try_charge(memcg* mc, unsigned long nr_pages);
+  // may_oom false is __GFP_NORETRY: after one reclaim attempt that leaves no room, fail.
+  bool try_charge(memcg* mc, unsigned long nr_pages, bool may_oom = true);
   void uncharge(memcg* mc, unsigned long nr_pages);
   void mem_cgroup_handle_over_high(task& t);
   void mod_lruvec_state(memcg* mc, int item, long nr);

@@ -176,6 +176,35 @@ TEST(Model, MemcgMaxIsEnforcedByMemcgReclaim) {
   EXPECT_EQ(m.memcg_page_state(a, NR_FILE_PAGES), static_cast<long>(usage(a)));
 }
 
+// Readahead allocates with __GFP_NORETRY: in a cgroup about the size of the window (8 MiB of
+// readahead in 8 MiB), where pages under IO cannot be reclaimed, a window that does not fit is
+// cut short and nothing is OOM-killed; the reader still gets every page (a 64 MiB file read
+// twice, as `cat` does, in 128 KiB reads). Before, the model OOM-killed the reader.
+TEST(Model, ReadaheadThatDoesNotFitIsCutShortNotAnOom) {
+  config c = small(1 << 16);
+  c.read_ahead_kb = 8192;
+  c.cgroups.push_back(cg(1, "/a", 2048));
+  model m(c);
+  const uint64_t pages = 16384;
+  m.set_file_size(1, pages * 4096);
+  m.fork(1, 0, 1, 0);
+  for (int pass = 0; pass < 2; ++pass)
+    for (uint64_t off = 0; off < pages * 4096; off += 128 * 1024) {
+      const uint64_t t = m.now_ns();
+      m.sys_read(1, 1, 1, off, 128 * 1024);
+      m.end_event(t);
+    }
+  const memcg& a = *m.find_memcg(1);
+  EXPECT_TRUE(m.find_task(1)->alive);
+  EXPECT_TRUE(m.oom_kills().empty());
+  EXPECT_EQ(m.memcg_memory_events(a, MEMCG_OOM), 0u);
+  EXPECT_LE(usage(a), 2048u);
+  // every page came from the device at least once per pass (readahead pages reclaimed before
+  // their read are read again, as in the kernel), and the reader saw each of them
+  EXPECT_GE(a.counters.io_read_bytes, 2 * pages * 4096);
+  EXPECT_EQ(a.counters.lookups, 2 * pages);
+}
+
 // memory.low: the protected sibling keeps its pages while the other one is reclaimed.
 TEST(Model, MemoryLowProtectsASibling) {
   config c = small(1 << 16);
