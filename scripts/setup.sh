@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev           # tests and benchmarks
   libcli11-dev libfmt-dev nlohmann-json3-dev           # the command line
   libelf-dev libbpf-dev                                # ELF and BTF (object loader)
+  fio sqlite3 python3                                  # scripts/capture/: the live capture workloads
 )
 
 missing=()

@@ -12,5 +12,7 @@ void add_prog_command(CLI::App& app, int* rc);
 void add_trace_command(CLI::App& app, int* rc);
 void add_run_command(CLI::App& app, int* rc);
 void add_verify_command(CLI::App& app, int* rc);
+void add_capture_command(CLI::App& app, int* rc);
+void add_validate_command(CLI::App& app, int* rc);
 
 }  // namespace mmbpf::cli

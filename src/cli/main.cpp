@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   mmbpf::cli::add_trace_command(app, &rc);
   mmbpf::cli::add_run_command(app, &rc);
   mmbpf::cli::add_verify_command(app, &rc);
+  mmbpf::cli::add_capture_command(app, &rc);
+  mmbpf::cli::add_validate_command(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
