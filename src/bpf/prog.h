@@ -16,6 +16,7 @@
 namespace mmbpf::bpf {
 
 class runtime;
+class jit_image;
 
 struct prog_load_opts {
   std::string name = "prog";
@@ -34,6 +35,9 @@ struct bpf_prog {
   // bpf_stats: runs and time spent, filled by whoever runs the program with stats enabled.
   mutable uint64_t run_cnt = 0;
   mutable uint64_t run_time_ns = 0;
+
+  // The JIT's image of xlated (jit.h), made on the first JIT run; empty until then.
+  mutable std::shared_ptr<jit_image> jited;
 
   // Decodes and resolves `insns` against rt (helpers, kfuncs, maps). Errors name the
   // instruction index and the rule broken.

@@ -4,8 +4,9 @@
 // division by zero gives 0 and modulo by zero leaves dst, upper half zeroed for ALU; signed
 // modulo truncates toward zero; MOVSX/MEMSX sign-extend; END/bswap truncate to the width;
 // atomics with FETCH return the old value zero-extended; JMP32 compares the low 32 bits).
-// Every test runs in both interpreter modes (unchecked and checked) except those about checked
-// mode's bounds faults, which would touch memory outside the run's regions when unchecked.
+// Every test runs on every engine (the interpreter unchecked and checked, and the JIT) except
+// those about checked mode's bounds faults, which would touch memory outside the run's regions
+// when unchecked.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/engine.h"
 #include "bpf/insn.h"
 #include "bpf/interpreter.h"
 #include "bpf/prog.h"
@@ -68,11 +70,21 @@ void put_u32(std::vector<uint8_t>& m, size_t off, uint32_t v) {
   std::memcpy(m.data() + off, &v, 4);
 }
 
-class Isa : public ::testing::TestWithParam<bool> {
+// An engine to run on: the interpreter unchecked or checked, or the JIT.
+struct engine_cfg {
+  engine_kind kind;
+  bool checked;
+};
+const char* engine_cfg_name(const engine_cfg& c) {
+  return c.checked ? "Checked" : c.kind == engine_kind::jit ? "Jit" : "Interp";
+}
+
+class Isa : public ::testing::TestWithParam<engine_cfg> {
  protected:
   runtime rt;
 
-  bool checked() const { return GetParam(); }
+  bool checked() const { return GetParam().checked; }
+  engine vm() const { return engine(GetParam().kind, GetParam().checked); }
 
   std::unique_ptr<bpf_prog> load(std::vector<insn> insns) {
     auto p = bpf_prog::load(rt, std::move(insns));
@@ -84,7 +96,7 @@ class Isa : public ::testing::TestWithParam<bool> {
   result<uint64_t> try_run(std::vector<insn> insns, void* mem, size_t len) {
     auto p = load(std::move(insns));
     if (!p) return error{"load failed"};
-    return interpreter(checked()).run_mem(*p, mem, len);
+    return vm().run_mem(*p, mem, len);
   }
 
   // Loads and runs, expecting both to succeed; returns r0.
@@ -140,13 +152,17 @@ class Isa : public ::testing::TestWithParam<bool> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Modes, Isa, ::testing::Values(false, true),
-                         [](const auto& i) { return i.param ? "Checked" : "Interp"; });
+INSTANTIATE_TEST_SUITE_P(Engines, Isa,
+                         ::testing::Values(engine_cfg{engine_kind::interp, false},
+                                           engine_cfg{engine_kind::interp, true},
+                                           engine_cfg{engine_kind::jit, false}),
+                         [](const auto& i) { return engine_cfg_name(i.param); });
 
 // Out-of-bounds accesses are only defined in checked mode: these run there alone.
 class IsaChecked : public Isa {};
-INSTANTIATE_TEST_SUITE_P(Modes, IsaChecked, ::testing::Values(true),
-                         [](const auto&) { return "Checked"; });
+INSTANTIATE_TEST_SUITE_P(Engines, IsaChecked,
+                         ::testing::Values(engine_cfg{engine_kind::interp, true}),
+                         [](const auto& i) { return engine_cfg_name(i.param); });
 
 constexpr uint8_t A64K = BPF_ALU64 | BPF_K, A64X = BPF_ALU64 | BPF_X;
 constexpr uint8_t A32K = BPF_ALU | BPF_K, A32X = BPF_ALU | BPF_X;

@@ -1,7 +1,8 @@
 // The runtime around the ISA: program loading (ld_imm64 resolution, kfunc binding), the standard
 // helpers with maps, callbacks (bpf_loop, bpf_for_each_map_elem), the ring buffer from a
 // program, trace_printk, kfunc calls, stats, and the checked mode's faults in helpers. Every
-// test runs in both interpreter modes unless it is about checked-only behaviour.
+// test runs on every engine (interpreter unchecked and checked, JIT) unless it is about
+// checked-only behaviour.
 #include "bpf/runtime.h"
 
 #include <gmock/gmock.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "bpf/core.h"
+#include "bpf/engine.h"
 #include "bpf/helpers.h"
 #include "bpf/interpreter.h"
 
@@ -20,10 +22,15 @@ namespace {
 using namespace ins;
 using ::testing::HasSubstr;
 
-class Runtime : public ::testing::TestWithParam<bool> {
+struct engine_cfg {
+  engine_kind kind;
+  bool checked;
+};
+
+class Runtime : public ::testing::TestWithParam<engine_cfg> {
  protected:
   runtime rt;
-  interpreter vm{GetParam()};
+  engine vm{GetParam().kind, GetParam().checked};
 
   int map(uint32_t type, uint32_t ks, uint32_t vs, uint32_t n, const char* name = "m") {
     auto fd = rt.create_map(
@@ -43,8 +50,15 @@ class Runtime : public ::testing::TestWithParam<bool> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Modes, Runtime, ::testing::Values(false, true),
-                         [](const auto& i) { return i.param ? "Checked" : "Interp"; });
+INSTANTIATE_TEST_SUITE_P(Engines, Runtime,
+                         ::testing::Values(engine_cfg{engine_kind::interp, false},
+                                           engine_cfg{engine_kind::interp, true},
+                                           engine_cfg{engine_kind::jit, false}),
+                         [](const auto& i) {
+                           return i.param.checked                       ? "Checked"
+                                  : i.param.kind == engine_kind::jit ? "Jit"
+                                                                       : "Interp";
+                         });
 
 // key = 3 on the stack at r10-4, r2 = &key, r1 = map.
 void key_on_stack(insn_buf& b, int fd, int32_t key) {
@@ -435,8 +449,9 @@ TEST(CheckedHelpers, ForgedCallbackFaults) {
   b << mov64_imm(1, 1) << mov64_reg(2, 10) << mov64_imm(3, 0) << mov64_imm(4, 0)
     << call_helper(BPF_FUNC_loop) << exit();
   auto p = bpf_prog::load(rt, std::move(b).insns());
-  for (bool checked : {false, true}) {
-    auto r = interpreter(checked).run_mem(**p, nullptr, 0);
+  for (const engine& vm : {engine(engine_kind::interp, false), engine(engine_kind::interp, true),
+                           engine(engine_kind::jit, false)}) {
+    auto r = vm.run_mem(**p, nullptr, 0);
     ASSERT_FALSE(r);
     EXPECT_THAT(r.err().msg, HasSubstr("is not a subprogram of this program"));
   }
@@ -482,6 +497,7 @@ TEST(CheckedHelpers, DoubleRingbufSubmitFaults) {
   auto p = bpf_prog::load(rt, std::move(b).insns());
   ASSERT_TRUE(p);
   EXPECT_TRUE(interpreter(false).run_mem(**p, nullptr, 0));  // the verifier's job there
+  EXPECT_TRUE(engine(engine_kind::jit).run_mem(**p, nullptr, 0));
   auto r = interpreter(true).run_mem(**p, nullptr, 0);
   ASSERT_FALSE(r);
   EXPECT_THAT(r.err().msg, HasSubstr("insn 11: bpf_ringbuf_discard: 0x"));
