@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bpf/engine.h"
 #include "bpf/error.h"
 #include "bpf/map.h"
 #include "bpf/memory.h"
@@ -193,6 +194,9 @@ class runtime {
   std::string& trace_log() { return trace_log_; }
   // Like the kernel.bpf_stats_enabled sysctl: engines count runs and time per program.
   bool stats_enabled = false;
+  // The engine struct_ops families run programs in (engine.h): the JIT where it exists. Set it
+  // before attaching; a family never asks which it is.
+  engine_kind engine = default_engine_kind();
 
  private:
   std::vector<helper_proto> helpers_;

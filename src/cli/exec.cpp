@@ -3,9 +3,10 @@
 // optional positional argument gives input memory in the same form; r1 points to a copy of that
 // memory and r2 holds its length. Prints r0 in hex and exits 0, or one error line and exits 1.
 //
-// Unchecked runs of unverified programs can dereference anything; a fault there is caught with
-// a signal handler and reported as an error rather than a crash. --checked gives the precise
-// cause.
+// It runs in the JIT where there is one (--engine jit|interp); --checked runs the interpreter's
+// checked mode. Unchecked runs of unverified programs can dereference anything; a fault there is
+// caught with a signal handler and reported as an error rather than a crash. --checked gives the
+// precise cause.
 #include <fmt/format.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,7 +16,7 @@
 #include <iterator>
 #include <string>
 
-#include "bpf/interpreter.h"
+#include "bpf/engine.h"
 #include "bpf/prog.h"
 #include "bpf/runtime.h"
 #include "cli/commands.h"
@@ -32,7 +33,7 @@ void on_fault(int sig) {
 }
 
 struct exec_opts {
-  std::string engine = "interp";
+  std::string engine;  // empty: the default (jit where it exists)
   bool checked = false;
   std::string mem_hex;
 };
@@ -51,6 +52,19 @@ int run_exec(const exec_opts& o) {
         fmt::format("program on stdin: {} bytes is not a whole number of 8-byte "
                     "instructions",
                     code->size()));
+  bpf::engine_kind kind = o.checked ? bpf::engine_kind::interp : bpf::default_engine_kind();
+  if (!o.engine.empty()) {
+    auto k = bpf::parse_engine(o.engine);
+    if (!k) {
+      fmt::print(stderr, "mmbpf exec: --engine: {}\n", k.err().msg);
+      return 2;
+    }
+    if (*k == bpf::engine_kind::jit && o.checked) {
+      fmt::print(stderr, "mmbpf exec: --checked runs in the interpreter; drop --engine jit\n");
+      return 2;
+    }
+    kind = *k;
+  }
   auto mem = parse_hex_bytes(o.mem_hex);
   if (!mem) return fail("memory argument: " + mem.err().msg);
 
@@ -60,7 +74,7 @@ int run_exec(const exec_opts& o) {
   auto prog = bpf::bpf_prog::load(rt, std::move(insns), {.name = "exec"});
   if (!prog) return fail(prog.err().msg);
 
-  const bpf::interpreter vm(o.checked);
+  const bpf::engine vm(kind, o.checked);
   struct sigaction sa {
   }, old_segv{}, old_bus{};
   sa.sa_handler = on_fault;
@@ -91,9 +105,10 @@ void add_exec_command(CLI::App& app, int* rc) {
       app.add_subcommand("exec", "Run a raw eBPF program read from stdin as hex bytes; print r0");
   cmd->add_option("memory", o->mem_hex,
                   "Input memory as hex bytes (\"01 02 ..\"); r1 points to it, r2 is its length");
-  cmd->add_option("--engine", o->engine, "Execution engine")
-      ->check(CLI::IsMember({"interp"}))
-      ->capture_default_str();
+  cmd->add_option("--engine", o->engine,
+                  "jit (x86-64 machine code; the default where it exists) or interp (the "
+                  "interpreter)")
+      ->type_name("ENGINE");
   cmd->add_flag("--checked", o->checked,
                 "Validate every load, store and helper pointer against known memory");
   cmd->callback([o, rc] { *rc = run_exec(*o); });

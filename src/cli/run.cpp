@@ -50,7 +50,7 @@ namespace mmbpf::cli {
 namespace {
 
 struct run_opts {
-  std::string trace, trace_format, workload, config, memory, swap, swappiness, seed;
+  std::string trace, trace_format, workload, config, memory, swap, swappiness, seed, engine;
   std::vector<std::string> policies;
   std::vector<std::string> attach;  // CGROUP=POLICY
   std::vector<std::string> bpf_maps;  // MAP=KEY[:VALUE]
@@ -150,6 +150,7 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
   mm::model& model = **m;
   workload::apply_file_sizes(w->meta, model);
   ext::policy_host host(model, policy_dir());
+  host.set_engine(spec.engine);
   host.set_map_updates(updates);
   // the offline optimum reads the workload's future first
   const ext::policy_host::future_fn future = [&]() -> result<std::vector<mm::page_ref>> {
@@ -422,6 +423,12 @@ int run_run(const run_opts& o) {
     if (ec != std::errc() || p != o.seed.data() + o.seed.size())
       return fail(2, fmt::format("--seed: '{}' is not a number", o.seed));
   }
+  bpf::engine_kind engine = bpf::default_engine_kind();
+  if (!o.engine.empty()) {
+    auto e = bpf::parse_engine(o.engine);
+    if (!e) return fail(2, "--engine: " + e.err().msg);
+    engine = *e;
+  }
   mm::config cfg;
   if (auto f = apply_overrides(o, cfg)) return report_failure(*f);
   std::optional<workload::trace_format> fmt_given;
@@ -434,7 +441,8 @@ int run_run(const run_opts& o) {
   progress_line progress(isatty(STDERR_FILENO) == 1);
   if (show) {
     json all = json::array();
-    for (const auto& spec : showcase(o, seed)) {
+    for (auto& spec : showcase(o, seed)) {
+      spec.engine = engine;
       auto results = run_policies(spec, *configs, updates, progress);
       if (!results) return fail(1, results.err().msg);
       if (o.json) {
@@ -468,6 +476,7 @@ int run_run(const run_opts& o) {
     spec.config_path = o.config;
   }
   spec.cfg = cfg;
+  spec.engine = engine;
   // a built-in scenario brings its cgroup tree
   std::string workload_spec = o.workload;
   if (auto sc = builtin_scenario(o.workload)) {
@@ -585,6 +594,10 @@ void add_run_command(CLI::App& app, int* rc) {
                 "policies");
   cmd->add_option("--seed", o->seed, "Seed for generated workloads that do not set seed=")
       ->type_name("N");
+  cmd->add_option("--engine", o->engine,
+                  "What runs BPF policies: jit (x86-64 machine code, the default where it "
+                  "exists) or interp (the interpreter, the reference semantics)")
+      ->type_name("ENGINE");
   cmd->add_flag("--json", o->json, "Print one JSON object (stable field names) instead of a table");
   cmd->callback([o, rc] { *rc = run_run(*o); });
 }

@@ -365,6 +365,7 @@ json run_json(const run_spec& spec, const std::vector<policy_result>& results) {
   j["swap_bytes"] = spec.cfg.swap_pages * 4096;
   j["swappiness"] = spec.cfg.swappiness;
   j["exact_cache"] = spec.cfg.exact_cache;
+  j["engine"] = bpf::engine_name(spec.engine);
   json ps = json::array();
   for (const auto& r : results) ps.push_back(policy_json(r));
   j["policies"] = std::move(ps);

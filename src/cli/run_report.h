@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/engine.h"
 #include "ext/cache_ext.h"
 #include "mm/config.h"
 #include "mm/model.h"
@@ -34,6 +35,7 @@ struct run_spec {
   std::string config_path;
   std::function<result<workload::workload_source>()> open;
   mm::config cfg;
+  bpf::engine_kind engine = bpf::default_engine_kind();  // what runs BPF policies
 };
 
 std::string human_bytes(uint64_t b);

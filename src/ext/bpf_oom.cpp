@@ -151,7 +151,7 @@ void register_bpf_oom(bpf::runtime& rt) {
 bpf_oom_link::bpf_oom_link(bpf::runtime& rt, mm::model& m, memcg_kfuncs& mk, mm::memcg& mc,
                            std::string name, const bpf::bpf_prog* prog, bool v2,
                            const bpf::bpf_prog* offline_prog)
-    : rt_(rt), mk_(mk), m_(m), mc_(&mc), name_(std::move(name)), prog_(prog),
+    : rt_(rt), mk_(mk), m_(m), mc_(&mc), name_(std::move(name)), prog_(prog), engine_(rt.engine),
       st_link_(std::make_unique<::bpf_struct_ops_link>()), v2_(v2),
       ctx_(std::make_unique<::bpf_oom_ctx>()), offline_prog_(offline_prog) {
   std::memset(st_link_.get(), 0, sizeof(::bpf_struct_ops_link));
@@ -201,7 +201,7 @@ result<uint64_t> bpf_oom_link::run(const bpf::bpf_prog& prog, uint64_t a0, uint6
   ::oom_control* prev_oc = running_oc_;
   current_link = this;
   running_oc_ = oc;
-  auto r = interp_.run(prog, ra);
+  auto r = engine_.run(prog, ra);
   current_link = prev;
   running_oc_ = prev_oc;
   return r;

@@ -32,8 +32,8 @@
 //     (their caller holds oom_lock); -EBUSY if an OOM is being handled all the same.
 //   - bpf_task_is_oom_victim: tsk_is_oom_victim(), task->signal->oom_mm != NULL.
 //
-// Simplified: programs run in the interpreter (as cache_ext's); a program that faults counts
-// as having returned 0. The v2 shape is accepted too (the model's BTF has it as
+// Programs run in the runtime's engine (runtime::engine); a program that faults counts as having
+// returned 0. The v2 shape is accepted too (the model's BTF has it as
 // bpf_oom_ops___v2; the loader binds an object to it when its own struct bpf_oom_ops has that
 // layout): handle_out_of_memory(struct bpf_oom_ctx *ctx, struct oom_control *oc), ctx->cgroup_id
 // being the link's cgroup (0 for the root), and the optional handle_cgroup_offline(ctx,
@@ -48,7 +48,7 @@
 #include <vector>
 
 #include "bpf/error.h"
-#include "bpf/interpreter.h"
+#include "bpf/engine.h"
 #include "mm/hooks.h"
 #include "mm/model.h"
 
@@ -119,7 +119,7 @@ class bpf_oom_link final : public mm::oom_policy {
   mm::memcg* mc_;
   std::string name_;
   const bpf::bpf_prog* prog_;
-  bpf::interpreter interp_;
+  bpf::engine engine_;
   std::unique_ptr<::bpf_struct_ops_link> st_link_;
   bool v2_ = false;
   std::unique_ptr<::bpf_oom_ctx> ctx_;       // v2: what its members get first

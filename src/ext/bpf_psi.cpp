@@ -106,7 +106,7 @@ void register_bpf_psi(bpf::runtime& rt) {
 // ---- the family --------------------------------------------------------------------------
 
 bpf_psi::bpf_psi(bpf::runtime& rt, mm::model& m)
-    : rt_(rt), m_(m), oom_(std::make_unique<bpf_oom>(rt, m)) {
+    : rt_(rt), m_(m), oom_(std::make_unique<bpf_oom>(rt, m)), engine_(rt.engine) {
   register_bpf_psi(rt);
 }
 
@@ -172,7 +172,7 @@ uint64_t bpf_psi::run(member which, uint64_t a0, uint64_t a1) {
   ra.r[0] = reinterpret_cast<uint64_t>(args);
   bpf_psi* prev = current_psi;
   current_psi = this;
-  auto r = interp_.run(*prog, ra);
+  auto r = engine_.run(*prog, ra);
   current_psi = prev;
   if (!r) {
     ++stats_.prog_errors;
@@ -234,6 +234,7 @@ result<void> bpf_psi::attach(bpf::bpf_object& obj, std::string_view ops) {
                              msg)};
   };
   if (!obj.loaded()) return fail("the object is not loaded");
+  engine_ = bpf::engine(rt_.engine);
   auto found = obj.struct_ops_instance("bpf_psi_ops", ops);
   if (!found) return fail(found.err().msg);
   if (attached_) return fail("a bpf_psi_ops instance is attached already (EEXIST)");

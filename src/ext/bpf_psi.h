@@ -40,7 +40,7 @@
 // Simplified: the model clock starts at 0, so last_event_time == 0 means "never fired" (the
 // kernel's sched_clock() is never that small); evaluation happens only at event boundaries
 // (one event may stall long: the window logic then sees the whole growth at once); programs
-// run in the interpreter, and one that faults counts as returning 0 (init: refuses the attach).
+// run in the runtime's engine, and one that faults counts as returning 0 (init: refuses the attach).
 #pragma once
 
 #include <cstdint>
@@ -50,7 +50,7 @@
 #include <vector>
 
 #include "bpf/error.h"
-#include "bpf/interpreter.h"
+#include "bpf/engine.h"
 #include "mm/model.h"
 
 namespace mmbpf::bpf {
@@ -128,7 +128,7 @@ class bpf_psi final : public mm::model::psi_hook {
   bpf::runtime& rt_;
   mm::model& m_;
   std::unique_ptr<bpf_oom> oom_;
-  bpf::interpreter interp_;
+  bpf::engine engine_;
   const bpf::bpf_prog* progs_[NR_MEMBERS] = {};
   // the object handed to programs as struct bpf_psi * (opaque to BPF)
   struct handle {

@@ -282,8 +282,8 @@ void register_cache_ext(bpf::runtime& rt) {
 
 // ---- the link ----------------------------------------------------------------------------
 
-cache_ext_link::cache_ext_link(mm::model& m, mm::memcg& mc, std::string name)
-    : m_(m), mc_(&mc), name_(std::move(name)),
+cache_ext_link::cache_ext_link(mm::model& m, mm::memcg& mc, std::string name, bpf::engine e)
+    : m_(m), mc_(&mc), name_(std::move(name)), engine_(e),
       lists_(new list[CACHE_EXT_REGISTRY_MAX_ENTRIES]),
       nodes_(new ::cache_ext_list_node[m.nr_folio_frames()]) {
   for (uint64_t i = 0; i < m.nr_folio_frames(); ++i) {
@@ -301,7 +301,7 @@ uint64_t cache_ext_link::run(member mb, uint64_t a0, uint64_t a1) {
   ra.r[0] = reinterpret_cast<uint64_t>(args);
   cache_ext_link* prev = current_link;
   current_link = this;
-  auto r = interp_.run(*p, ra);
+  auto r = engine_.run(*p, ra);
   current_link = prev;
   ++stats_.runs;
   if (!r) {
@@ -454,7 +454,7 @@ result<cache_ext_link*> cache_ext::attach(bpf::bpf_object& obj, std::string_view
   if (at_.attached(mc))
     return fail(fmt::format("cgroup {} already has a page-cache policy attached (EEXIST)", mc.path));
 
-  auto l = std::unique_ptr<cache_ext_link>(new cache_ext_link(m_, mc, inst->name));
+  auto l = std::unique_ptr<cache_ext_link>(new cache_ext_link(m_, mc, inst->name, bpf::engine(rt_.engine)));
   for (const auto& mp : inst->progs) {
     const auto* it = std::find(std::begin(member_names), std::end(member_names), mp.member);
     bpf::obj_prog* p = obj.find_program(mp.prog);

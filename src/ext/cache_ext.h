@@ -25,11 +25,10 @@
 // memcg's list, iterate and sample walk the list of the memcg being shrunk, so a policy
 // written for one cgroup works unchanged and never sees another memcg's folios there.
 //
-// Simplified: programs run in the interpreter, unverified (the verifier is a later layer), so
-// the read-only rules for the context (eviction and admission ctx, folio fields) are not yet
-// enforced on BPF stores; the model's own invariants never depend on what a program wrote
-// except through the candidates, which are validated. A program that faults (runtime error) is
-// counted and treated as having proposed nothing. No locking (the model is single-threaded).
+// Programs run in the runtime's engine (the JIT where it exists, runtime::engine), verified at
+// load; the model's own invariants never depend on what a program wrote except through the
+// candidates, which are validated. A program that faults (runtime error) is counted and
+// treated as having proposed nothing. Simplified: no locking (the model is single-threaded).
 #pragma once
 
 #include <cstdint>
@@ -39,7 +38,7 @@
 #include <vector>
 
 #include "bpf/error.h"
-#include "bpf/interpreter.h"
+#include "bpf/engine.h"
 #include "ext/attach.h"
 #include "mm/hooks.h"
 #include "mm/model.h"
@@ -106,7 +105,7 @@ class cache_ext_link final : public mm::cache_policy {
     std::vector<std::unique_ptr<::list_head>> heads;  // by memcg index, made on first use
   };
 
-  cache_ext_link(mm::model& m, mm::memcg& mc, std::string name);
+  cache_ext_link(mm::model& m, mm::memcg& mc, std::string name, bpf::engine e);
   uint64_t run(member mb, uint64_t a0, uint64_t a1 = 0);
   ::cache_ext_list_node* node_of(const ::folio* f) const;  // valid folios only
   // Drops from the valid set (and the lists) every folio whose memcg this link no longer
@@ -120,7 +119,7 @@ class cache_ext_link final : public mm::cache_policy {
   mm::memcg* mc_;
   std::string name_;
   const bpf::bpf_prog* progs_[NR_MEMBERS] = {};
-  bpf::interpreter interp_;
+  bpf::engine engine_;
   std::unique_ptr<list[]> lists_;  // CACHE_EXT_REGISTRY_MAX_ENTRIES heads
   int nr_lists_ = 0;
   std::unique_ptr<::cache_ext_list_node[]> nodes_;  // by folio id; node.folio set: valid

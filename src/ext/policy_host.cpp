@@ -143,6 +143,7 @@ result<void> policy_host::attach(std::string_view name, mm::memcg& mc, attach_mo
 void policy_host::ensure_runtime() {
   if (rt_) return;
   rt_ = std::make_unique<bpf::runtime>();
+  rt_->engine = engine_;
   ce_ = std::make_unique<cache_ext>(*rt_, m_, at_);
 }
 

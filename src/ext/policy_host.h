@@ -75,6 +75,8 @@ class policy_host {
                       const future_fn& future = {});
   // Map elements every BPF policy attached from now on gets, where it has a map of that name.
   void set_map_updates(std::vector<map_update> u) { updates_ = std::move(u); }
+  // The engine BPF policies run in (the JIT where it exists); set it before attaching.
+  void set_engine(bpf::engine_kind k) { engine_ = k; }
   // Which of them some attached policy had the map for.
   const std::vector<bool>& map_updates_used() const { return used_; }
   // A memcg just created: its effective policy (attach.h).
@@ -111,6 +113,7 @@ class policy_host {
   std::vector<std::unique_ptr<mm::cache_policy>> native_;
   std::vector<mm::memcg*> attached_;  // non-BPF attachments, detached first
   std::vector<map_update> updates_;
+  bpf::engine_kind engine_ = bpf::default_engine_kind();
   std::vector<bool> used_;
 };
 

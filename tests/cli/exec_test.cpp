@@ -92,6 +92,20 @@ TEST(Exec, UncheckedWildPointerIsAnErrorNotACrash) {
   EXPECT_NE(o.err.find("--checked"), std::string::npos) << o.err;
 }
 
+// Both engines, by name, agree; the JIT is the default; --checked is the interpreter's.
+TEST(Exec, RunsOnEitherEngine) {
+  for (const char* e : {"interp", "jit"}) {
+    auto o = mmbpf(std::string("exec --engine ") + e + " '14 00 00 00'", fib);
+    EXPECT_EQ(o.rc, 0) << e << ": " << o.err;
+    EXPECT_EQ(o.out, "0x1a6d\n") << e;
+  }
+  auto o = mmbpf("exec --engine jit --checked", fib);
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(o.err, "mmbpf exec: --checked runs in the interpreter; drop --engine jit\n");
+  o = mmbpf("exec --engine interp --checked", fib);
+  EXPECT_EQ(o.rc, 0) << o.err;
+}
+
 TEST(Exec, WrongFlags) {
   auto o = mmbpf("exec --engine warp", fib);
   EXPECT_EQ(o.rc, 2);
