@@ -1,15 +1,17 @@
 // Per-event cost of cache_ext policies in the full MM model (shared/reference/mm-bpf-interfaces.md
 // §3.7: the paper's no-op policy costs 0.17-1.66 % CPU per IO in the kernel). One zipfian read
-// trace (theta 0.99, 2M events over 200K pages; memory = 10 % of the pages, 20K page frames,
-// otherwise the default config: classic LRU, kswapd, readahead, memcg charging, clock) replayed
-// into a fresh model per repetition with:
-//   none          no policy: the kernel's LRU
-//   bpf_noop      bpf/policies/cache/noop.bpf.c: one list, moves a folio on each access, proposes
-//                 nothing, so the kernel's LRU evicts; its misses must equal `none`'s
-//   bpf_lfu       bpf/policies/cache/lfu.bpf.c (sampled LFU, list_sample + a BPF hash map)
-//   native_lfu    its C++ twin "lfu_sampled" (mm/native_policy.cpp); same misses as bpf_lfu
-//   bpf_fifo      bpf/policies/cache/fifo.bpf.c (list_iterate)
-//   native_fifo   its C++ twin "fifo"; same misses as bpf_fifo
+// trace (theta 0.99, 10M events over 200K pages, MMBPF_BENCH_EVENTS to change; memory = 10 % of
+// the pages, 20K page frames, otherwise the default config: classic LRU, kswapd, readahead,
+// memcg charging, clock) replayed into a fresh model per repetition with:
+//   none             no policy: the kernel's LRU
+//   bpf_noop         bpf/policies/cache/noop.bpf.c: one list, moves a folio on each access,
+//                    proposes nothing, so the kernel's LRU evicts; its misses must equal `none`'s
+//   bpf_lfu          bpf/policies/cache/lfu.bpf.c (sampled LFU, list_sample + a BPF hash map)
+//   native_lfu       its C++ twin "lfu_sampled" (mm/native_policy.cpp); same misses as bpf_lfu
+//   bpf_fifo         bpf/policies/cache/fifo.bpf.c (list_iterate)
+//   native_fifo      its C++ twin "fifo"; same misses as bpf_fifo
+// BPF policies run in the JIT; the *_interp variants of noop and lfu run the same programs in
+// the interpreter.
 // A miss count that differs from the one it must equal stops that benchmark with an error.
 // Model, runtime, object load and attach happen outside the timed region (manual time: only
 // the replay loop is timed). Per benchmark: ns/event, events per second, BPF program runs per
@@ -19,16 +21,17 @@
 //
 //   build/bench_cache_ext --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
-// What limits the figures: programs run in the interpreter (no JIT yet), and every hook call
-// goes through interpreter::run()'s per-run setup (run context, region table entries with
-// std::string names, a 4 KiB stack frame, the result<> return) and cache_ext_link::run() (the
-// thread-local current link, stats), which costs more than the noop's few instructions and its
-// kfunc; the kernel's cost per hook is a JIT-ed indirect call. The machine is shared: quote
-// medians of at least 5 repetitions.
+// What limits the figures: a hook call is cache_ext_link::run() (the thread-local current link,
+// stats) around the engine's run and the program's kfuncs; lfu's cost is memory more than
+// instructions: each eviction samples 20 folios, one callback each, and each callback reads the
+// folio and looks its frequency up in a BPF hash map keyed by the folio's address (slot and
+// element), where the native twin reads a dense array indexed by folio id. The machine is
+// shared: quote medians of at least 5 repetitions.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <span>
@@ -50,14 +53,22 @@ using namespace mmbpf;
 namespace {
 
 constexpr uint64_t nr_pages = 200000;
-constexpr uint64_t nr_events = 2000000;
 constexpr uint64_t memory_pages = nr_pages / 10;
+
+uint64_t nr_events() {
+  static const uint64_t n = [] {
+    const char* e = std::getenv("MMBPF_BENCH_EVENTS");
+    const uint64_t v = e ? std::strtoull(e, nullptr, 10) : 0;
+    return v ? v : uint64_t{10000000};
+  }();
+  return n;
+}
 
 const std::vector<workload::event>& events() {
   static std::vector<workload::event> v = [] {
     workload::page_read_params p;
     p.pages = nr_pages;
-    p.events = nr_events;
+    p.events = nr_events();
     p.theta = 0.99;
     return *workload::read_all(*workload::make_page_reads(p));
   }();
@@ -74,12 +85,13 @@ struct setup {
 };
 
 // Builds the setup, or returns an error message.
-std::string build(setup& s, const std::string& policy) {
+std::string build(setup& s, const std::string& policy, bpf::engine_kind engine) {
   mm::config c;
   c.memory_pages = memory_pages;
   s.m = std::make_unique<mm::model>(c);
   s.m->set_file_size(1, nr_pages * 4096);
   s.host = std::make_unique<ext::policy_host>(*s.m, MMBPF_BPF_OBJ_DIR "/bpf/policies/cache");
+  s.host->set_engine(engine);
   if (auto r = s.host->attach(policy, s.m->root(), ext::attach_mode::effective); !r)
     return r.err().msg;
   return {};
@@ -92,10 +104,11 @@ struct outcome {
   std::string error;
 };
 
-outcome replay_once(const std::string& policy) {
+outcome replay_once(const std::string& policy,
+                    bpf::engine_kind engine = bpf::engine_kind::jit) {
   outcome o;
   setup s;
-  if (std::string e = build(s, policy); !e.empty()) {
+  if (std::string e = build(s, policy, engine); !e.empty()) {
     o.error = e;
     return o;
   }
@@ -125,18 +138,19 @@ uint64_t misses_of(const std::string& policy) {
 
 // One benchmark: replays the trace once per iteration into a fresh setup; when must_equal is
 // set (another policy), its misses must be the same.
-void run(benchmark::State& state, const std::string& policy, const char* must_equal = nullptr) {
+void run(benchmark::State& state, const std::string& policy, const char* must_equal = nullptr,
+         bpf::engine_kind engine = bpf::engine_kind::jit) {
   events();  // generated outside any timed region
   outcome o;
   for (auto _ : state) {
-    o = replay_once(policy);
+    o = replay_once(policy, engine);
     if (!o.error.empty()) {
       state.SkipWithError(o.error.c_str());
       return;
     }
     state.SetIterationTime(o.seconds);
   }
-  known_misses()[policy] = o.misses;
+  if (engine == bpf::engine_kind::jit) known_misses()[policy] = o.misses;
   if (must_equal) {
     const uint64_t want = misses_of(must_equal);
     if (o.misses != want) {
@@ -155,14 +169,20 @@ void run(benchmark::State& state, const std::string& policy, const char* must_eq
 
 void BM_none(benchmark::State& st) { run(st, "default"); }
 void BM_bpf_noop(benchmark::State& st) { run(st, "noop", "default"); }
+void BM_bpf_noop_interp(benchmark::State& st) {
+  run(st, "noop", "default", bpf::engine_kind::interp);
+}
 void BM_bpf_lfu(benchmark::State& st) { run(st, "lfu"); }
+void BM_bpf_lfu_interp(benchmark::State& st) { run(st, "lfu", "lfu", bpf::engine_kind::interp); }
 void BM_native_lfu(benchmark::State& st) { run(st, "native:lfu_sampled", "lfu"); }
 void BM_bpf_fifo(benchmark::State& st) { run(st, "fifo"); }
 void BM_native_fifo(benchmark::State& st) { run(st, "native:fifo", "fifo"); }
 
 BENCHMARK(BM_none)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_noop)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_bpf_noop_interp)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_bpf_lfu_interp)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -184,12 +204,12 @@ class summary_reporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     auto ns = [&](const char* b) { return get(b, "ns/event"); };
     std::printf("\n%llu events, zipf 0.99 over %llu pages, memory %llu pages (medians)\n",
-                static_cast<unsigned long long>(nr_events),
+                static_cast<unsigned long long>(nr_events()),
                 static_cast<unsigned long long>(nr_pages),
                 static_cast<unsigned long long>(memory_pages));
     std::printf("%-16s %10s %12s %11s\n", "policy", "ns/event", "runs/event", "miss ratio");
-    for (const char* b : {"BM_none", "BM_bpf_noop", "BM_bpf_lfu", "BM_native_lfu", "BM_bpf_fifo",
-                          "BM_native_fifo"})
+    for (const char* b : {"BM_none", "BM_bpf_noop", "BM_bpf_noop_interp", "BM_bpf_lfu",
+                          "BM_bpf_lfu_interp", "BM_native_lfu", "BM_bpf_fifo", "BM_native_fifo"})
       if (ns(b) > 0)
         std::printf("%-16s %10.1f %12.3f %11.4f\n", b + 3, ns(b), get(b, "runs/event"),
                     get(b, "miss_ratio"));
@@ -201,7 +221,8 @@ class summary_reporter : public benchmark::ConsoleReporter {
         std::printf("noop: %.3f BPF program runs per event, %.1f ns per BPF hook call\n", runs,
                     (noop - base) / runs);
     }
-    ratio("BPF lfu vs native lfu_sampled", "BM_bpf_lfu", "BM_native_lfu", base);
+    ratio("BPF lfu (JIT) vs native lfu_sampled", "BM_bpf_lfu", "BM_native_lfu", base);
+    ratio("BPF lfu, interpreter vs JIT", "BM_bpf_lfu_interp", "BM_bpf_lfu", base);
     ratio("BPF fifo vs native fifo", "BM_bpf_fifo", "BM_native_fifo", base);
   }
 
