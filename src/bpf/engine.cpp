@@ -46,11 +46,7 @@ result<uint64_t> engine::run_jit(const bpf_prog& prog, const run_args& args) con
 }
 
 result<uint64_t> engine::run_mem(const bpf_prog& prog, void* mem, size_t len) const {
-  run_args a;
-  a.r[0] = reinterpret_cast<uint64_t>(mem);
-  a.r[1] = len;
-  if (mem && len) a.ctx = mem_region{reinterpret_cast<uintptr_t>(mem), len, 0, 0, 0, true, "ctx"};
-  return run(prog, a);
+  return run(prog, run_args::mem(mem, len));
 }
 
 result<void> engine::prepare(const bpf_prog& prog) const {

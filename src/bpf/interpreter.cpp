@@ -474,12 +474,16 @@ result<uint64_t> interpreter::run(const bpf_prog& prog, const run_args& args) co
   return r0;
 }
 
-result<uint64_t> interpreter::run_mem(const bpf_prog& prog, void* mem, size_t len) const {
+run_args run_args::mem(void* mem, size_t len) {
   run_args a;
   a.r[0] = reinterpret_cast<uint64_t>(mem);
   a.r[1] = len;
   if (mem && len) a.ctx = mem_region{reinterpret_cast<uintptr_t>(mem), len, 0, 0, 0, true, "ctx"};
-  return run(prog, a);
+  return a;
+}
+
+result<uint64_t> interpreter::run_mem(const bpf_prog& prog, void* mem, size_t len) const {
+  return run(prog, run_args::mem(mem, len));
 }
 
 }  // namespace mmbpf::bpf

@@ -22,6 +22,10 @@ namespace mmbpf::bpf {
 struct run_args {
   uint64_t r[5] = {};  // r1..r5
   mem_region ctx{};    // joins the run's address space when ctx.size > 0
+
+  // The uBPF/`mmbpf exec` convention: r1 = mem, r2 = len; [mem, mem+len) is a writable region
+  // named "ctx".
+  static run_args mem(void* mem, size_t len);
 };
 
 class interpreter {
@@ -35,8 +39,7 @@ class interpreter {
   // Runs prog from instruction 0; returns r0 at the final exit, or the fault.
   result<uint64_t> run(const bpf_prog& prog, const run_args& args) const;
 
-  // The uBPF/`mmbpf exec` convention: r1 = mem, r2 = len; [mem, mem+len) is a writable region
-  // named "ctx".
+  // run(prog, run_args::mem(mem, len)).
   result<uint64_t> run_mem(const bpf_prog& prog, void* mem, size_t len) const;
 
  private:
