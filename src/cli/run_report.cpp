@@ -163,6 +163,9 @@ void print_oom_kills(const std::vector<policy_result>& results) {
       fmt::print("{:<{}}{:>10}{:>8}  {:<{}}{}\n", res.policy, w, human_ns(k.time_ns), k.pid, k.memcg, cw, k.handler);
   // the work the kills cost: the events the killed processes would still have run, in all and
   // per cgroup, against the first column (the kernel's killer when it is `default`)
+  if (std::none_of(results.begin(), results.end(),
+                   [](const policy_result& r) { return r.rep.counters.events_of_killed > 0; }))
+    return;  // the kills cost no work (the victims had nothing left to do)
   const uint64_t base = results.front().rep.counters.events_of_killed;
   fmt::print("\n{:<{}}{:>12}{:>10}  {}\n", "work lost / policy", w, "events", "vs first", "by cgroup");
   for (const auto& res : results) {
