@@ -91,6 +91,10 @@ mapping* model::find_mapping(uint32_t ino) const {
   return it == mappings_.end() ? nullptr : it->second.get();
 }
 
+void model::set_exec_vma(uint32_t ino, uint64_t first, uint64_t end) {
+  if (end > first) exec_vmas_[ino].emplace_back(first, end);
+}
+
 void model::set_file_size(uint32_t ino, uint64_t bytes) {
   mapping& m = get_mapping(ino);
   m.inode.i_size = static_cast<loff_t>(bytes);
@@ -526,13 +530,17 @@ void model::sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uin
 }
 
 void model::filemap_fault(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pgoff, uint64_t nr,
-                          bool write) {
+                          bool write, bool exec, uint64_t vma_start, uint64_t vma_end) {
   task* t = current(pid, cg);
   if (!t) return;
   mapping& m = get_mapping(ino);
   memcg* mc = t->mc;
   open_file& f = get_file(*t, m);
   const cache_view view(pages_, m.space);
+  const auto* vmas = exec || exec_vmas_.empty() ? nullptr : [&] {
+    auto it = exec_vmas_.find(ino);
+    return it == exec_vmas_.end() ? nullptr : &it->second;
+  }();
   for (pgoff_t idx = pgoff; idx < pgoff + nr; ++idx) {
     if (!m.size_known)
       m.inode.i_size = std::max<loff_t>(m.inode.i_size, static_cast<loff_t>((idx + 1) * PAGE_SIZE));
@@ -549,6 +557,16 @@ void model::filemap_fault(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pgof
     in.present = fo != nullptr;
     in.marker = fo && folio_test(fo, PG_readahead);
     in.writeback = fo && folio_test(fo, PG_writeback);
+    in.exec = exec;
+    in.vma_start = vma_start;
+    in.vma_end = vma_end;
+    if (vmas)
+      for (const auto& [first, end] : *vmas)
+        if (idx >= first && idx < end) {
+          in.exec = true;
+          in.vma_start = first;
+          in.vma_end = end;
+        }
     const bool major = !fo;
     if (major) count_memcg_events(mc, PGMAJFAULT, 1);
     fo = filemap_get_page(*t, f, m, idx, filemap_fault_ra(f.ra, view, in), fo);

@@ -260,8 +260,9 @@ class model {
   //    (find_memcg), which the caller checks.
   void sys_read(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uint64_t len);
   void sys_write(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pos, uint64_t len);
+  // exec: the VMA is VM_EXEC and maps file pages [vma_start, vma_end) (vma_end 0: unknown)
   void filemap_fault(uint32_t pid, uint16_t cg, uint32_t ino, uint64_t pgoff, uint64_t nr,
-                     bool write);
+                     bool write, bool exec = false, uint64_t vma_start = 0, uint64_t vma_end = 0);
   void handle_mm_fault(uint32_t pid, uint16_t cg, uint64_t vpn, uint64_t nr, bool write);
   void mmap_anon(uint32_t pid, uint16_t cg, uint64_t vpn, uint64_t nr);
   void munmap(uint32_t pid, uint16_t cg, uint64_t vpn, uint64_t nr);
@@ -298,6 +299,9 @@ class model {
   }
   // i_size of an inode, from the trace's metadata. Unknown files grow as they are read.
   void set_file_size(uint32_t ino, uint64_t bytes);
+  // A VM_EXEC VMA maps file pages [first, end) of ino: a fault there that gives no VMA of its
+  // own reads ahead as in an exec VMA. Simplified: per file, not per process and mmap time.
+  void set_exec_vma(uint32_t ino, uint64_t first, uint64_t end);
 
   // -- objects
   memcg* find_memcg(uint16_t id) const {
@@ -508,6 +512,8 @@ class model {
   xarray pages_;  // page cache: (mapping space, index) -> folio or shadow
   xarray ptes_;   // page tables: (task space, vpn) -> folio or swap entry
   std::unordered_map<uint32_t, std::unique_ptr<mapping>> mappings_;
+  // set_exec_vma(): ino -> [first, end) file page ranges of its executable mappings
+  std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> exec_vmas_;
   std::vector<mapping*> mapping_by_ino_;  // the same for inodes below 2^20, for fast lookup
   std::vector<mapping*> mapping_by_space_;
   std::unordered_map<uint64_t, open_file> files_;  // (pid << 32 | ino)

@@ -52,7 +52,9 @@
 // <= MMAP_LOTSAMISS the fault reads around: ra_pages centred on the fault (start ra_pages/2
 // before it), async_size ra_pages/4; beyond it the file is deemed random and only the
 // faulting page is read. VM_SEQ_READ VMAs use the sync readahead with req = ra_pages;
-// VM_RAND_READ VMAs never read ahead. A fault on a PG_readahead page triggers the async path.
+// VM_RAND_READ VMAs never read ahead (unless also VM_EXEC). A VM_EXEC VMA (6.16+) reads
+// ra_pages starting at the fault, cut at the VMA's end, with no async part: no read-behind,
+// no mark. A fault on a PG_readahead page triggers the async path.
 //
 // Every window is cut at EOF when read (do_page_cache_ra()), which moves the mark with the
 // cut or drops it; f_ra keeps the uncut size, as the kernel's does.
@@ -259,7 +261,7 @@ ra_decision filemap_fault_ra(ra_file& f, const ra_page_cache& pc, const ra_fault
     return d;
   }
   // do_sync_mmap_readahead()
-  if (in.hint == vm_read_hint::rand_read) {
+  if (in.hint == vm_read_hint::rand_read && !in.exec) {
     d.path = ra_path::mmap_off;
     return d;
   }
@@ -269,6 +271,19 @@ ra_decision filemap_fault_ra(ra_file& f, const ra_page_cache& pc, const ra_fault
   if (ra.mmap_miss < MMAP_LOTSAMISS * 10) ++ra.mmap_miss;
   if (ra.mmap_miss > MMAP_LOTSAMISS) {
     d.path = ra_path::mmap_off;
+    return d;
+  }
+  if (in.exec) {
+    // 6.16+ VM_EXEC: ra_pages from the fault (order 0 on x86), cut at the VMA end, no async
+    const pgoff_t start = std::max(in.pgoff, in.vma_start);
+    pgoff_t end = start + ra.ra_pages;
+    if (in.vma_end) end = std::min(end, in.vma_end);
+    if (end <= start) end = start + 1;  // a fault outside [vma_start, vma_end): the caller's bug
+    ra.start = start;
+    ra.size = static_cast<unsigned>(end - start);
+    ra.async_size = 0;
+    d.io = do_page_cache_ra(ra.start, ra.size, 0, in.file_pages);
+    d.path = ra_path::mmap_around;
     return d;
   }
   // Read-around: ra_pages centred on the fault, a quarter of it asynchronous.

@@ -9,7 +9,8 @@
 // - Order-0 windows only: modelled as a file system without large folio support (ext4 before
 //   6.16), where page_cache_ra_order() falls back to do_page_cache_ra(). Windows, marks and
 //   file_ra_state are the kernel's for that case; large-folio rounding is not modelled.
-// - blk_cgroup_congested() is never true; no VM_HUGEPAGE / VM_EXEC fault special cases.
+// - blk_cgroup_congested() is never true; no VM_HUGEPAGE fault special case. The VM_EXEC one
+//   applies only when the caller says the VMA is executable (traces do not record it yet).
 // - The caller drives the read loop of filemap_read() page by page (see ondemand_read()).
 #pragma once
 
@@ -124,11 +125,16 @@ struct ra_fault {
   bool marker = false;
   bool writeback = false;
   vm_read_hint hint = vm_read_hint::normal;
+  // VM_EXEC VMA and its file pages [vma_start, vma_end) (vma_end 0: unknown, to EOF)
+  bool exec = false;
+  pgoff_t vma_start = 0;
+  pgoff_t vma_end = 0;
 };
 
 // filemap_fault()'s readahead: do_sync_mmap_readahead() on a major fault (mmap_miss counting,
-// read-around), do_async_mmap_readahead() on a present page (mmap_miss decrement, async
-// readahead on a marker). A major fault that gets no window reads pgoff alone.
+// read-around, or in a VM_EXEC VMA a window from pgoff to at most the VMA's end),
+// do_async_mmap_readahead() on a present page (mmap_miss decrement, async readahead on a
+// marker). A major fault that gets no window reads pgoff alone.
 ra_decision filemap_fault_ra(ra_file& f, const ra_page_cache& pc, const ra_fault& in);
 
 // filemap_map_pages() (fault-around) maps `mapped` present pages without a fault: each one

@@ -88,6 +88,25 @@ TEST(Model, SequentialReadIsServedByReadahead) {
   EXPECT_EQ(m.counters().readahead_pages, 1023u);
 }
 
+// A fault in a file's executable mapping reads from the fault to the mapping's end (6.16+
+// VM_EXEC fault readahead); elsewhere in the file it still reads around the fault.
+TEST(Model, FaultInExecVmaReadsToTheVmaEnd) {
+  config c = small(1 << 16);
+  model m(c);
+  m.set_file_size(1, 4000 * 4096ull);
+  m.set_exec_vma(1, 100, 170);
+  m.filemap_fault(1, 0, 1, 150, 1, false);
+  EXPECT_EQ(m.folio_at(149, 1), nullptr);  // no read-behind
+  EXPECT_NE(m.folio_at(150, 1), nullptr);
+  EXPECT_NE(m.folio_at(169, 1), nullptr);
+  EXPECT_EQ(m.folio_at(170, 1), nullptr);  // cut at the VMA's end (ra_pages 32 would reach 181)
+  EXPECT_EQ(m.node_page_state(NR_FILE_PAGES), 20);
+  m.filemap_fault(1, 0, 1, 1000, 1, false);  // outside it: ra_pages (32) centred
+  EXPECT_NE(m.folio_at(984, 1), nullptr);
+  EXPECT_EQ(m.folio_at(983, 1), nullptr);
+  EXPECT_EQ(m.node_page_state(NR_FILE_PAGES), 52);
+}
+
 TEST(Model, RandomReadsReadOnlyWhatIsAsked) {
   config c = small(1 << 16);
   model m(c);

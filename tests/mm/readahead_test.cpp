@@ -312,6 +312,33 @@ TEST(Readahead, FadviseWillneedAndDontneed) {
   EXPECT_EQ(r.last, static_cast<pgoff_t>(LLONG_MAX >> PAGE_SHIFT));
 }
 
+// A VM_EXEC VMA (6.16+ do_sync_mmap_readahead()) reads ra_pages from the fault, cut at the
+// VMA's end, with no async part. Captured: at fio's exit each library's .fini page (the last
+// page of its text VMA) faulted in alone, where a centred read-around re-read ~1000 pages.
+TEST(Readahead, MmapExecFromFaultToVmaEnd) {
+  sim_file s(1000);
+  ra_fault in{100, s.pages, false, false, false, vm_read_hint::normal, true, 40, 110};
+  ra_decision d = filemap_fault_ra(s.f, s, in);
+  EXPECT_EQ(d.path, ra_path::mmap_around);
+  EXPECT_EQ(d.io.start, 100u);  // no read-behind (read-around would start at 84)
+  EXPECT_EQ(d.io.nr, 10u);      // cut at the VMA's end
+  EXPECT_EQ(d.io.mark, RA_NO_MARK);
+  EXPECT_EQ(s.f.ra.async_size, 0u);
+  EXPECT_EQ(s.f.ra.mmap_miss, 1u);
+  in = {109, s.pages, false, false, false, vm_read_hint::normal, true, 40, 110};
+  d = filemap_fault_ra(s.f, s, in);  // the VMA's last page: that page alone
+  EXPECT_EQ(d.io.start, 109u);
+  EXPECT_EQ(d.io.nr, 1u);
+  in = {500, s.pages, false, false, false, vm_read_hint::normal, true, 0, 0};
+  d = filemap_fault_ra(s.f, s, in);  // VMA unknown: ra_pages from the fault
+  EXPECT_EQ(d.io.start, 500u);
+  EXPECT_EQ(d.io.nr, 32u);
+  in = {990, s.pages, false, false, false, vm_read_hint::rand_read, true, 0, 1000};
+  d = filemap_fault_ra(s.f, s, in);  // VM_RAND_READ does not stop an exec VMA; EOF cuts
+  EXPECT_EQ(d.io.start, 990u);
+  EXPECT_EQ(d.io.nr, 10u);
+}
+
 TEST(Readahead, MmapReadAround) {
   sim_file s(1000);
   ra_decision d = s.fault(100);
