@@ -148,7 +148,7 @@ result<policy_result> run_one(const run_spec& spec, const policy_config& pc,
   auto m = mm::model::create(spec.cfg);
   if (!m) return m.err();
   mm::model& model = **m;
-  workload::apply_file_sizes(w->meta, model);
+  workload::apply_trace_files(w->meta, model);
   ext::policy_host host(model, policy_dir());
   host.set_engine(spec.engine);
   host.set_map_updates(updates);

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -360,26 +361,35 @@ uint64_t sum_read_bytes(const std::vector<int>& pids, std::map<int, uint64_t>* p
   return sum;
 }
 
+// (kernel dev_t, inode) -> file page ranges [first, end) of its executable mappings
+using exec_vma_map =
+    std::map<std::pair<uint32_t, uint64_t>, std::set<std::pair<uint64_t, uint64_t>>>;
+
 // (kernel dev_t, inode) -> path of every file mapped by the pids (/proc/PID/maps), so the
-// files a workload maps can be opened again at the end (mincore).
+// files a workload maps can be opened again at the end (mincore); and the executable mappings
+// (fault readahead in a VM_EXEC VMA reads from the fault to the VMA's end).
 void collect_mapped_files(const std::vector<int>& pids,
-                          std::map<std::pair<uint32_t, uint64_t>, std::string>& out) {
+                          std::map<std::pair<uint32_t, uint64_t>, std::string>& out,
+                          exec_vma_map& exec) {
   for (int pid : pids) {
     std::ifstream in(fmt::format("/proc/{}/maps", pid));
     std::string line;
     while (std::getline(in, line)) {
       // "start-end perms offset maj:min inode   /path"
-      char dev[32] = {};
-      unsigned long long inode = 0;
+      char dev[32] = {}, perms[8] = {};
+      unsigned long long start = 0, end = 0, offset = 0, inode = 0;
       int path_at = 0;
-      if (std::sscanf(line.c_str(), "%*s %*s %*s %31s %llu %n", dev, &inode, &path_at) < 2 ||
+      if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu %n", &start, &end, perms,
+                      &offset, dev, &inode, &path_at) < 6 ||
           !inode || path_at <= 0 || static_cast<size_t>(path_at) >= line.size() ||
           line[static_cast<size_t>(path_at)] != '/')
         continue;
       unsigned maj = 0, min = 0;
       if (std::sscanf(dev, "%x:%x", &maj, &min) != 2) continue;
-      out.emplace(std::make_pair((maj << 20) | min, static_cast<uint64_t>(inode)),
-                  line.substr(static_cast<size_t>(path_at)));
+      const auto key = std::make_pair((maj << 20) | min, static_cast<uint64_t>(inode));
+      out.emplace(key, line.substr(static_cast<size_t>(path_at)));
+      if (perms[2] == 'x' && end > start)
+        exec[key].emplace(offset / page_size, offset / page_size + (end - start) / page_size);
     }
   }
 }
@@ -549,14 +559,24 @@ result<capture_result> capture(const capture_options& opt) {
   } restore_signals{old_int, old_term};
 
   std::map<std::pair<uint32_t, uint64_t>, std::string> mapped_files;  // for mincore at the end
+  exec_vma_map exec_vmas;
   // what the cgroup charges besides its page cache (anon, kernel memory), sampled each poll
   uint64_t nc_sum = 0, nc_n = 0, nc_max = 0;
   auto last_sample = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  // woken by records (at most 100 ms apart), or every drain_interval_ms
+  auto wait_for_records = [&] {
+    if (!opt.drain_interval_ms) {
+      bpf.poll(100);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(opt.drain_interval_ms));
+    bpf.drain();
+  };
   auto sample = [&] {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_sample < std::chrono::milliseconds(100)) return;
     last_sample = now;
-    collect_mapped_files(cgroup_pids(cg), mapped_files);
+    collect_mapped_files(cgroup_pids(cg), mapped_files, exec_vmas);
     auto usage = read_cgroup_u64(cg, "memory.usage_in_bytes");
     auto st = read_memory_stat(cg);
     if (!usage || !st) return;
@@ -612,7 +632,7 @@ result<capture_result> capture(const capture_options& opt) {
     say(fmt::format("capture: running {} in {}", join_command(opt.command), cg));
     int status = 0;
     while (true) {
-      bpf.poll(100);
+      wait_for_records();
       sample();
       const pid_t w = ::wait4(child, &status, WNOHANG, &ru);
       if (w == child) break;
@@ -623,7 +643,7 @@ result<capture_result> capture(const capture_options& opt) {
     say(fmt::format("capture: watching {} ({})", cg,
                     opt.duration_s > 0 ? fmt::format("{} s", opt.duration_s) : "until Ctrl-C"));
     while (!g_stop) {
-      bpf.poll(100);
+      wait_for_records();
       sample();
       if (opt.duration_s > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                                         .count() >= opt.duration_s)
@@ -783,6 +803,15 @@ result<capture_result> capture(const capture_options& opt) {
       if (res[p] && (p >= f.ins.size() || !f.ins[p])) f.accessed(p, 1);
   }
   meta.entries.emplace_back("capture.mincore_files", std::to_string(mincore_files));
+  // capture.exec_vma.<ino>=first-end,...: the file pages its executable mappings covered
+  for (const auto& [key, ranges] : exec_vmas) {
+    auto it = col.files.find(key);
+    if (it == col.files.end() || !keep[it->second.id]) continue;
+    std::string v;
+    for (const auto& [first, end] : ranges)
+      v += fmt::format("{}{}-{}", v.empty() ? "" : ",", first, end);
+    meta.entries.emplace_back(fmt::format("capture.exec_vma.{}", it->second.id), v);
+  }
   for (size_t id = 1; id < col.by_id.size(); ++id) {
     file_info& f = *col.by_id[id];
     for (uint64_t p : f.faulted)

@@ -69,6 +69,9 @@ struct capture_options {
   // The ring buffer's size in bytes (a power of two, at least one page); 0: the object's
   // 16 MiB. Small sizes make the loss counting visible (tests).
   uint64_t ring_buffer_bytes = 0;
+  // 0: the consumer wakes on every record (epoll). Otherwise it sleeps this long between
+  // drains: fewer wakeups for the host, and, with a small ring buffer, losses on purpose (tests).
+  unsigned drain_interval_ms = 0;
   // Also write every ring buffer record as a text line "kind pid dev ino off len aux" (kinds
   // and fields as bpf/capture/capture.bpf.h), in arrival order, for diagnosis. Empty: none.
   std::string records_path;

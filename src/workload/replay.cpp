@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -151,8 +153,35 @@ result<replay_stats> replay(event_source& src, mm::model& m, const replay_option
   return st;
 }
 
-void apply_file_sizes(const trace_meta& meta, mm::model& m) {
+namespace {
+
+// capture.exec_vma.<ino>=first-end,...: the files' executable mappings, for fault readahead.
+void apply_exec_vmas(const trace_meta& meta, mm::model& model) {
+  constexpr std::string_view prefix = "capture.exec_vma.";
+  for (const auto& [k, v] : meta.entries) {
+    if (!k.starts_with(prefix)) continue;
+    uint32_t ino = 0;
+    const std::string_view id = std::string_view(k).substr(prefix.size());
+    if (std::from_chars(id.data(), id.data() + id.size(), ino).ec != std::errc()) continue;
+    const char* p = v.data();
+    const char* const end = v.data() + v.size();
+    while (p < end) {
+      uint64_t first = 0, last = 0;
+      auto a = std::from_chars(p, end, first);
+      if (a.ec != std::errc() || a.ptr == end || *a.ptr != '-') break;
+      auto b = std::from_chars(a.ptr + 1, end, last);
+      if (b.ec != std::errc()) break;
+      model.set_exec_vma(ino, first, last);
+      p = b.ptr < end && *b.ptr == ',' ? b.ptr + 1 : end;
+    }
+  }
+}
+
+}  // namespace
+
+void apply_trace_files(const trace_meta& meta, mm::model& m) {
   for (const auto& [ino, bytes] : meta.file_size) m.set_file_size(ino, bytes);
+  apply_exec_vmas(meta, m);
 }
 
 result<std::vector<mm::page_ref>> page_lookups(event_source& src, const trace_meta& meta) {

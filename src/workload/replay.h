@@ -60,8 +60,11 @@ result<replay_stats> replay(event_source& src, mm::model& m, const replay_option
 // later events make no lookups).
 result<std::vector<mm::page_ref>> page_lookups(event_source& src, const trace_meta& meta);
 
-// Applies the file sizes a trace or generator knows (meta.file_size) with m.set_file_size().
-void apply_file_sizes(const trace_meta& meta, mm::model& m);
+// Applies what a trace or generator knows of its files to m: their sizes (meta.file_size, with
+// m.set_file_size()) and, from a live capture, their executable mappings
+// ("capture.exec_vma.<ino>=first-end,...", page ranges, with m.set_exec_vma()), which decide
+// fault readahead there.
+void apply_trace_files(const trace_meta& meta, mm::model& m);
 
 // A workload ready to replay: its events, what it says about its files, and how many events
 // it holds (0: unknown; approximate for a binary trace), for a progress line.

@@ -135,7 +135,7 @@ result<validation> validate_trace(const std::string& path, const validate_option
   auto m = mm::model::create(cfg);
   if (!m) return m.err();
   mm::model& model = **m;
-  apply_file_sizes(meta, model);
+  apply_trace_files(meta, model);
   recgroup_source src(**r);
   replay_options ro;
   ro.name = path;

@@ -205,7 +205,7 @@ get_scan_result run_get_scan(gs_policy policy) {
     link = *l;
   }
   auto w = get_scan_workload();
-  workload::apply_file_sizes(w->meta(), h.m);
+  workload::apply_trace_files(w->meta(), h.m);
   std::vector<workload::event> buf(4096);
   for (;;) {
     auto n = w->read(std::span(buf));

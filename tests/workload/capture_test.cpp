@@ -147,13 +147,15 @@ TEST_F(Capture, TwoScansOverTheLimitRefaultInTheKernelAndInTheModel) {
 }
 
 TEST_F(Capture, RingBufferDropsAreCountedAndReported) {
-  // one page of ring buffer against a burst of small reads: some records cannot be reserved
+  // one page of ring buffer, drained every 300 ms, against a burst of small reads: some
+  // records cannot be reserved
   const std::string f = cold_file("burst", 4);
   const std::string out = dir_ + "/burst.trace";
   capture_options o;
   o.command = {"dd", "if=" + f, "of=/dev/null", "bs=512", "status=none"};
   o.output = out;
   o.ring_buffer_bytes = 4096;
+  o.drain_interval_ms = 300;
   auto r = capture(o);
   ASSERT_TRUE(r.ok()) << r.err().msg;
   EXPECT_GT(r->lost, 0u);

@@ -43,7 +43,7 @@ TEST(Replay, ReadingOnePageTwiceMissesOnce) {
       "file ino=5 size=4096\n"
       "read pid=1 cg=0 ino=5 off=0 len=4096\n"
       "read pid=1 cg=0 ino=5 off=0 len=4096\n");
-  apply_file_sizes(src->meta(), *m);
+  apply_trace_files(src->meta(), *m);
   auto r = replay(*src, *m);
   ASSERT_TRUE(r.ok()) << r.err().msg;
   EXPECT_EQ(r->events, 2u);
@@ -58,7 +58,7 @@ TEST(Replay, AppliesFileSizes) {
   auto m = small_model();
   trace_meta meta;
   meta.file_size[7] = 3 * 4096 + 5;
-  apply_file_sizes(meta, *m);
+  apply_trace_files(meta, *m);
   ASSERT_NE(m->find_mapping(7), nullptr);
   EXPECT_EQ(m->find_mapping(7)->inode.i_size, 3 * 4096 + 5);
 }
@@ -82,7 +82,7 @@ TEST(Replay, EveryKindReachesTheModel) {
       "truncate pid=10 cg=1 ino=2 len=4096\n"
       "unlink pid=10 cg=1 ino=2\n"
       "exit pid=10 cg=1\n");
-  apply_file_sizes(src->meta(), *m);
+  apply_trace_files(src->meta(), *m);
   auto r = replay(*src, *m);
   ASSERT_TRUE(r.ok()) << r.err().msg;
   EXPECT_EQ(r->events, 15u);
@@ -256,7 +256,7 @@ TEST(PageLookups, MatchTheModelsLookups) {
     mm::config c;
     c.memory_pages = 1 << 16;
     mm::model m(c);
-    apply_file_sizes(w->meta, m);
+    apply_trace_files(w->meta, m);
     ASSERT_TRUE(replay(*w->events, m).ok());
     EXPECT_EQ(refs->size(), m.counters().lookups);
     EXPECT_GT(refs->size(), 0u);
