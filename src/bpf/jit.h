@@ -14,8 +14,8 @@
 // bytes, frame 0 at the top, r10 of a frame at depth d = top - d * 512), same call-depth check.
 //
 // The cost of a run (a struct_ops hook call): a program whose calls never reach host code that
-// could look at the run (helpers, kfuncs) needs no run_ctx, and runs with its stack in the
-// caller's native frame; the others run with a run_ctx and a stack kept per thread and nesting
+// could look at the run (helpers, kfuncs) needs no run_ctx: its entry builds the frame state and
+// the stack in its own native frame, so such a run is one call from engine::run; the others run with a run_ctx and a stack kept per thread and nesting
 // level, set up when a level first runs the program, so that a hook called repeatedly pays only
 // for what a run changes.
 //
@@ -57,6 +57,8 @@ class jit_image {
   // Runs prog (which must be the program this image was compiled from) as the unchecked
   // interpreter would: same run_ctx, stats, result and fault messages.
   result<uint64_t> run(const bpf_prog& prog, const run_args& args) const {
+    if (__builtin_expect(!needs_run_ctx_ && !*stats_enabled_, 1))
+      return entry0_(args.r[0], args.r[1], args.r[2], args.r[3], args.r[4], nullptr);
     return needs_run_ctx_ ? run_with_ctx(prog, args) : run_bare(prog, args);
   }
 
@@ -71,7 +73,8 @@ class jit_image {
 
  private:
   jit_image() = default;
-  // A run of a program that reaches no host code that could look at run_ctx: no run_ctx.
+  // A run of a program that reaches no host code that could look at run_ctx, with stats: the
+  // code builds its own frame state and stack (no run_ctx), so a run without stats is a call.
   result<uint64_t> run_bare(const bpf_prog& prog, const run_args& args) const;
   result<uint64_t> run_with_ctx(const bpf_prog& prog, const run_args& args) const;
   result<uint64_t> run_on(const bpf_prog& prog, const run_args& args, jit_run& st,
@@ -85,6 +88,8 @@ class jit_image {
   int inlined_lookups_ = 0;
   bool needs_run_ctx_ = true;  // false: no call reaches host code that may use run_ctx
   std::vector<entry_fn> entries_;  // per subprogram, in subprog_starts order
+  entry_fn entry0_ = nullptr;      // entries_[0]
+  const bool* stats_enabled_ = nullptr;  // the program's runtime's
   const bpf_prog* prog_ = nullptr;
 };
 

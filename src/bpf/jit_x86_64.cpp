@@ -4,12 +4,13 @@
 //
 // Image layout: one entry trampoline per subprogram (the C-callable entry, which saves the
 // host's callee-saved registers, loads the run state into r12 and r10 into rbp, and calls the
-// subprogram), then the subprograms' code, then out-of-line fault stubs. A subprogram saves only
-// the BPF callee-saved registers (r6-r9) it writes; its stack frame is not among the native
-// frames but in the run's 8 x 512-byte stack buffer, as in the interpreter (a local array of
-// jit_image::run_bare for programs that call no host code, else a per-thread buffer per nesting
-// level): a bpf-to-bpf call moves rbp down 512 bytes (after checking the call depth against the
-// buffer's floor) and back after.
+// subprogram; the main program's trampoline runs straight into subprogram 0's code, whose exits
+// are the trampoline's tail), then the other subprograms' code, then out-of-line fault stubs. A
+// subprogram other than 0 saves only the BPF callee-saved registers (r6-r9) it writes. BPF stack
+// frames are not among the native frames but in the run's 8 x 512-byte stack buffer, as in the
+// interpreter (for a program that calls no host code, the trampoline reserves it, with the frame
+// state, on the native stack; else a per-thread buffer per nesting level): a bpf-to-bpf call
+// moves rbp down 512 bytes (after checking the call depth against the buffer's floor) and back.
 // After every helper or kfunc call the code tests run_ctx::faulted; a fault jumps to a stub that
 // records the instruction, restores rsp saved by the trampoline, and returns 0 from the
 // trampoline, so a fault unwinds every native frame of the run in one step.
@@ -49,6 +50,8 @@ struct jit_frame_state {
 struct jit_run : jit_frame_state {
   const jit_image* img = nullptr;
   const bpf_prog* prog = nullptr;
+  uint64_t last_fn = 0;  // the callback jit_call_fn resolved last, and its entry
+  jit_image::entry_fn last_entry = nullptr;
   run_ctx rc;
 };
 
@@ -63,20 +66,22 @@ constexpr uint64_t probe_mem_floor = 64 * 1024;  // as interpreter.cpp
 constexpr uint8_t reg_map[max_reg] = {rax, rdi, rsi, rdx, rcx, r8, rbx, r13, r14, r15, rbp};
 
 struct state_offsets {
-  int32_t saved_rsp, fp, fp_limit, faulted;
+  int32_t saved_rsp, fp, fp_limit, stack_top, faulted;
 };
 const state_offsets& offs() {
   static const state_offsets o = [] {
     auto j = std::make_unique<jit_run>();
     const auto* b = reinterpret_cast<const char*>(j.get());
     auto at = [&](const void* p) { return static_cast<int32_t>(static_cast<const char*>(p) - b); };
-    const state_offsets so{at(&j->saved_rsp), at(&j->fp), at(&j->fp_limit), at(&j->rc.faulted)};
+    const state_offsets so{at(&j->saved_rsp), at(&j->fp), at(&j->fp_limit), at(&j->stack_top),
+                           at(&j->rc.faulted)};
     // The bare jit_frame_state must have the same offsets (it is jit_run's base).
     const jit_frame_state* base = j.get();
     if (reinterpret_cast<const void*>(base) != j.get() ||
         so.saved_rsp != static_cast<int32_t>(offsetof(jit_frame_state, saved_rsp)) ||
         so.fp != static_cast<int32_t>(offsetof(jit_frame_state, fp)) ||
-        so.fp_limit != static_cast<int32_t>(offsetof(jit_frame_state, fp_limit)))
+        so.fp_limit != static_cast<int32_t>(offsetof(jit_frame_state, fp_limit)) ||
+        so.stack_top != static_cast<int32_t>(offsetof(jit_frame_state, stack_top)))
       std::abort();
     return so;
   }();
@@ -104,13 +109,18 @@ uint64_t missing_helper(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
 uint64_t jit_call_fn(run_ctx* rc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                      uint64_t a5) {
   auto& st = *static_cast<jit_run*>(rc->engine);
-  const auto base = reinterpret_cast<uint64_t>(st.prog->xlated.data());
-  const auto& starts = st.prog->subprog_starts;
-  const uint64_t idx = (fn - base) / sizeof(insn);
-  if (fn < base || (fn - base) % sizeof(insn) != 0 ||
-      !std::binary_search(starts.begin(), starts.end(), idx)) {
-    rc->set_fault(fmt::format("callback 0x{:x} is not a subprogram of this program", fn));
-    return 0;
+  jit_image::entry_fn entry = st.last_fn == fn ? st.last_entry : nullptr;
+  if (!entry) {
+    const auto base = reinterpret_cast<uint64_t>(st.prog->xlated.data());
+    const uint64_t idx = (fn - base) / sizeof(insn);
+    if (fn >= base && (fn - base) % sizeof(insn) == 0 && idx <= UINT32_MAX)
+      entry = st.img->entry_of(static_cast<uint32_t>(idx));
+    if (!entry) {
+      rc->set_fault(fmt::format("callback 0x{:x} is not a subprogram of this program", fn));
+      return 0;
+    }
+    st.last_fn = fn;  // a kfunc calls one callback many times
+    st.last_entry = entry;
   }
   const uint64_t depth = (st.stack_top - st.fp) / stack_size;
   if (depth + 1 >= static_cast<uint64_t>(max_call_frames)) {
@@ -119,7 +129,7 @@ uint64_t jit_call_fn(run_ctx* rc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_
   }
   const uint64_t saved_rsp = st.saved_rsp, saved_fp = st.fp;
   st.fp = saved_fp - stack_size;
-  const uint64_t r0 = st.img->entry_of(static_cast<uint32_t>(idx))(a1, a2, a3, a4, a5, &st);
+  const uint64_t r0 = entry(a1, a2, a3, a4, a5, &st);
   st.saved_rsp = saved_rsp;
   st.fp = saved_fp;
   return r0;
@@ -159,6 +169,7 @@ struct jit_compiler {
   bool std_lookup = false;  // helper 1 is the standard bpf_map_lookup_elem
   bool needs_run_ctx = false;  // some call reaches host code that may use run_ctx
   uint8_t used_callee_saved = 0;  // r6..r9 mentioned anywhere (bit k: r6+k)
+  size_t cur_sub = 0;  // the subprogram being emitted
 
   explicit jit_compiler(const bpf_prog& p)
       : prog(p), x(p.xlated), n(p.xlated.size()), nsub(p.subprog_starts.size()) {
@@ -330,7 +341,7 @@ struct jit_compiler {
     e.b.clear();
     std::fill(cur.begin(), cur.end(), -1);
     trampolines();
-    for (size_t k = 0; k < nsub; ++k) subprog(k);
+    for (size_t k = 0; k < nsub; ++k) subprog(k);  // subprog 0 first: trampoline 0 runs into it
     place(L_insn(n));
     stubs();
     const bool same = cur == prev;
@@ -347,41 +358,75 @@ struct jit_compiler {
     return v;
   }
 
-  void trampolines() {
+  // Bytes a trampoline reserves below its pushes: 8 to keep rsp 16-aligned at its calls, and a
+  // bare run's frame state and stack (state at rsp, the 8 frames above it).
+  static constexpr int32_t bare_state_bytes = 32;
+  static_assert(sizeof(jit_frame_state) <= bare_state_bytes && stack_bytes % 16 == 0);
+  int32_t tramp_frame() const {
+    const int32_t pad = tramp_saves().size() % 2 == 0 ? 8 : 0;
+    return pad + (needs_run_ctx ? 0 : bare_state_bytes + stack_bytes);
+  }
+
+  // A trampoline's head: saves the host's registers, sets r12 to the run state (r9, the sixth
+  // argument; or, for a program that runs bare, a jit_frame_state it builds on the native stack
+  // under the run's 8 frames), r10 (rbp) to the frame's, and r0 and the used r6-r9 to 0.
+  void tramp_head() {
     const state_offsets& o = offs();
     const std::vector<int> saves = tramp_saves();
-    const bool pad = saves.size() % 2 == 0;  // rsp 16-aligned at the call below
-    for (size_t k = 0; k < nsub; ++k) {
-      place(L_tramp(k));
-      for (int r : saves) e.push(r);
-      if (pad) e.alu_ri(true, 5, rsp, 8);
+    for (int r : saves) e.push(r);
+    if (const int32_t f = tramp_frame()) e.alu_ri(true, 5, rsp, f);  // sub rsp, f
+    if (needs_run_ctx) {
       e.mov_rr(true, r12, r9);
       e.rm(true, {0x89}, rsp, r12, o.saved_rsp);  // mov [r12+saved_rsp], rsp
       e.rm(true, {0x8b}, rbp, r12, o.fp);         // mov rbp, [r12+fp]
-      e.alu_rr(false, 0x31, rax, rax);            // r0 = 0; r6-r9 = 0 where used
-      for (int r : saves)
-        if (r != rbp && r != r12) e.alu_rr(false, 0x31, r, r);
-      call_label(L_entry(k));
-      if (k == 0) {
-        place(L_exit());
-        if (pad) e.alu_ri(true, 0, rsp, 8);
-        for (auto it = saves.rbegin(); it != saves.rend(); ++it) e.pop(*it);
-        e.ret();
-      } else {
-        jmp(L_exit());
-      }
+    } else {
+      e.mov_rr(true, r12, rsp);
+      e.rm(true, {0x8d}, rbp, rsp, bare_state_bytes + stack_bytes);  // lea rbp, [top]
+      e.rm(true, {0x8d}, r11, rsp, bare_state_bytes + stack_size);   // lea r11, [frame 7 + 512]
+      e.rm(true, {0x89}, rsp, r12, o.saved_rsp);
+      e.rm(true, {0x89}, rbp, r12, o.fp);
+      e.rm(true, {0x89}, rbp, r12, o.stack_top);
+      e.rm(true, {0x89}, r11, r12, o.fp_limit);
     }
+    e.alu_rr(false, 0x31, rax, rax);  // r0 = 0; r6-r9 = 0 where used
+    for (int r : saves)
+      if (r != rbp && r != r12) e.alu_rr(false, 0x31, r, r);
+  }
+
+  // A trampoline's tail: frees what the head reserved, restores the host's registers, returns.
+  void tramp_tail() {
+    if (const int32_t f = tramp_frame()) e.alu_ri(true, 0, rsp, f);  // add rsp, f
+    const std::vector<int> saves = tramp_saves();
+    for (auto it = saves.rbegin(); it != saves.rend(); ++it) e.pop(*it);
+    e.ret();
+  }
+
+  // Subprogram k > 0's trampoline calls its code (callbacks enter there); the program's entry,
+  // trampoline 0, is followed by subprogram 0's code itself, which ends in the trampoline's
+  // tail: subprogram 0 is never called from BPF (no recursion), so its registers are saved once.
+  void trampolines() {
+    for (size_t k = 1; k < nsub; ++k) {
+      place(L_tramp(k));
+      tramp_head();
+      call_label(L_entry(k));
+      jmp(L_exit());
+    }
+    place(L_exit());
+    tramp_tail();
+    place(L_tramp(0));
+    tramp_head();
   }
 
   static constexpr uint8_t saved_regs[4] = {rbx, r13, r14, r15};
 
   void subprog(size_t k) {
-    const uint8_t m = subprog_saves[k];
+    cur_sub = k;
+    const uint8_t m = k ? subprog_saves[k] : 0;
     int pushed = 0;
     for (int r = 0; r < 4; ++r) pushed += (m >> r) & 1;
-    const bool pad = pushed % 2 == 0;  // keeps rsp 16-aligned at calls
+    const bool pad = k && pushed % 2 == 0;  // keeps rsp 16-aligned at calls
     // The entry (what calls reach) is the prologue; jumps to the first instruction land after it.
-    place(L_entry(k));
+    if (k) place(L_entry(k));
     for (int r = 0; r < 4; ++r)
       if ((m >> r) & 1) e.push(saved_regs[r]);
     if (pad) e.alu_ri(true, 5, rsp, 8);
@@ -392,6 +437,10 @@ struct jit_compiler {
   }
 
   void epilogue(uint8_t m, bool pad) {
+    if (cur_sub == 0) {
+      tramp_tail();
+      return;
+    }
     if (pad) e.alu_ri(true, 0, rsp, 8);
     for (int r = 3; r >= 0; --r)
       if ((m >> r) & 1) e.pop(saved_regs[r]);
@@ -836,6 +885,13 @@ result<std::shared_ptr<jit_image>> jit_image::compile(const bpf_prog& prog) {
   if (!jit_available()) return error{"the JIT needs an x86-64 Linux host"};
   if (prog.xlated.empty() || prog.subprog_starts.empty())
     return error{fmt::format("prog '{}': nothing to compile", prog.name)};
+  for (size_t i = 0; i < prog.xlated.size(); ++i) {
+    const insn& in = prog.xlated[i];
+    // Subprogram 0's code follows its trampoline and returns through it (verified programs do
+    // not recurse).
+    if (is_call(in) && in.src_reg == BPF_PSEUDO_CALL && static_cast<int64_t>(i) + 1 + in.imm == 0)
+      return error{fmt::format("prog '{}': insn {}: a call of the main program", prog.name, i)};
+  }
   jit_compiler c(prog);
   c.analyze();
   auto settle = [&]() {
@@ -869,6 +925,8 @@ result<std::shared_ptr<jit_image>> jit_image::compile(const bpf_prog& prog) {
     return error{fmt::format("prog '{}': cannot make the JIT image executable", prog.name)};
   for (size_t k = 0; k < c.nsub; ++k)
     img->entries_.push_back(reinterpret_cast<entry_fn>(img->code_ + c.cur[c.L_tramp(k)]));
+  img->entry0_ = img->entries_[0];
+  img->stats_enabled_ = &prog.rt->stats_enabled;
   img->needs_run_ctx_ = c.needs_run_ctx;
   img->inlined_lookups_ = 0;
   for (const auto& a : c.inline_lookup)
@@ -911,6 +969,8 @@ void init_run(jit_run& st, uint8_t* stack, const jit_image* img, const bpf_prog&
   st.fp_limit = reinterpret_cast<uint64_t>(stack + stack_size);
   st.img = img;
   st.prog = &prog;
+  st.last_fn = 0;
+  st.last_entry = nullptr;
   run_ctx& rc = st.rc;
   rc.rt = prog.rt;
   rc.prog = &prog;
@@ -943,18 +1003,10 @@ bool jit_stack_contains(uint64_t addr) {
 
 result<uint64_t> jit_image::run_bare(const bpf_prog& prog, const run_args& args) const {
   // No helper or kfunc can see the run (only inlined or context-free map lookups), no callback
-  // can re-enter it, and the decoder's bound on static call depth means no depth fault: a stack
-  // and the frame state are all the run needs.
-  alignas(16) uint8_t stack[stack_bytes];
-  jit_frame_state fs;
-  fs.fp = fs.stack_top = reinterpret_cast<uint64_t>(stack + stack_bytes);
-  fs.fp_limit = reinterpret_cast<uint64_t>(stack + stack_size);
-  if (__builtin_expect(!prog.rt->stats_enabled, 1))
-    return entries_[0](args.r[0], args.r[1], args.r[2], args.r[3], args.r[4],
-                       reinterpret_cast<jit_run*>(&fs));
+  // can re-enter it, and the decoder's bound on static call depth means no depth fault: the
+  // entry's own frame state and stack are all the run needs.
   const auto t0 = std::chrono::steady_clock::now();
-  const uint64_t r0 = entries_[0](args.r[0], args.r[1], args.r[2], args.r[3], args.r[4],
-                                  reinterpret_cast<jit_run*>(&fs));
+  const uint64_t r0 = entry0_(args.r[0], args.r[1], args.r[2], args.r[3], args.r[4], nullptr);
   ++prog.run_cnt;
   prog.run_time_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now() - t0)

@@ -665,6 +665,140 @@ TEST_F(Jit, StatsAndRunCtxAsTheInterpreter) {
   EXPECT_EQ(current_run(), nullptr) << "the run's context is unset after the run";
 }
 
+// ---- the entry: the main program's code follows its trampoline ----
+
+TEST_F(Jit, AJumpBackToTheFirstInstructionStaysInTheRun) {
+  // The trampoline's head (saves, frame state) precedes insn 0: a loop back to insn 0 must land
+  // after it, or each turn would push again and the return would go astray. Bare and with a
+  // helper call (run with a run_ctx).
+  for (bool helper : {false, true}) {
+    insn_buf b;
+    b << alu64_imm(BPF_ADD, 6, 1) << st(BPF_DW, 10, -8, 7);  // 0, 1
+    if (helper) b << call_helper(BPF_FUNC_ktime_get_ns);      // 2
+    b << jmp_imm(BPF_JLT, 6, 5, helper ? -4 : -3)               // to insn 0
+      << ldx(BPF_DW, 0, 10, -8) << alu64_reg(BPF_ADD, 0, 6) << exit();
+    auto p = load(std::move(b).insns());
+    ASSERT_TRUE(p);
+    auto c = jit_compile(*p);
+    ASSERT_TRUE(c) << c.err().msg;
+    auto r = engine(engine_kind::jit).run_mem(*p, nullptr, 0);
+    ASSERT_TRUE(r) << r.err().msg;
+    EXPECT_EQ(*r, 12u) << (helper ? "with a helper call" : "bare");
+  }
+}
+
+TEST_F(Jit, ACallOfTheMainProgramIsNotCompiled) {
+  // The decoder refuses recursion; an xlated that calls insn 0 anyway (its code has no entry
+  // but the trampoline's) is refused by the compiler rather than run.
+  insn_buf b;
+  b << call_local(1) << exit() << mov64_imm(0, 1) << exit();
+  auto p = load(std::move(b).insns());
+  ASSERT_TRUE(p);
+  p->xlated[2] = call_local(-3);  // insn 2 calls insn 0
+  auto c = jit_image::compile(*p);
+  ASSERT_FALSE(c);
+  EXPECT_THAT(c.err().msg, HasSubstr("insn 2: a call of the main program"));
+}
+
+}  // namespace
+}  // namespace mmbpf::bpf
+
+// Calls fn(a1, 0, 0, 0, 0, 0) with known values in every callee-saved register and returns the
+// result; *bad gets a bit per register (rbx, rbp, r12..r15) that did not survive the call.
+extern "C" uint64_t mmbpf_call_with_canaries(const void* fn, uint64_t a1, uint64_t* bad);
+asm(R"(
+  .text
+  .p2align 4
+  .type mmbpf_call_with_canaries, @function
+mmbpf_call_with_canaries:
+  push %rbx
+  push %rbp
+  push %r12
+  push %r13
+  push %r14
+  push %r15
+  push %rdx
+  mov %rdi, %rax
+  mov %rsi, %rdi
+  xor %esi, %esi
+  xor %edx, %edx
+  xor %ecx, %ecx
+  xor %r8d, %r8d
+  xor %r9d, %r9d
+  movabs $0x1111111111111111, %rbx
+  movabs $0x2222222222222222, %rbp
+  movabs $0x3333333333333333, %r12
+  movabs $0x4444444444444444, %r13
+  movabs $0x5555555555555555, %r14
+  movabs $0x6666666666666666, %r15
+  call *%rax
+  xor %ecx, %ecx
+  movabs $0x1111111111111111, %rdx
+  cmp %rdx, %rbx
+  setne %cl
+  movabs $0x2222222222222222, %rdx
+  cmp %rdx, %rbp
+  setne %dl
+  shl $1, %dl
+  or %dl, %cl
+  movabs $0x3333333333333333, %rdx
+  cmp %rdx, %r12
+  setne %dl
+  shl $2, %dl
+  or %dl, %cl
+  movabs $0x4444444444444444, %rdx
+  cmp %rdx, %r13
+  setne %dl
+  shl $3, %dl
+  or %dl, %cl
+  movabs $0x5555555555555555, %rdx
+  cmp %rdx, %r14
+  setne %dl
+  shl $4, %dl
+  or %dl, %cl
+  movabs $0x6666666666666666, %rdx
+  cmp %rdx, %r15
+  setne %dl
+  shl $5, %dl
+  or %dl, %cl
+  pop %rdx
+  mov %rcx, (%rdx)
+  pop %r15
+  pop %r14
+  pop %r13
+  pop %r12
+  pop %rbp
+  pop %rbx
+  ret
+  .size mmbpf_call_with_canaries, .-mmbpf_call_with_canaries
+)");
+
+namespace mmbpf::bpf {
+namespace {
+
+TEST_F(Jit, TheBareEntryKeepsTheHostsCalleeSavedRegisters) {
+  // A program that runs bare (its entry builds the frame state and the stack on the native
+  // stack), writes r6..r9 and calls a subprogram that writes them too: called straight from
+  // assembly with known values in rbx, rbp and r12..r15, all must come back, and r0 is right.
+  insn_buf b;
+  b << mov64_imm(6, 1) << mov64_imm(7, 2) << mov64_imm(8, 3) << mov64_imm(9, 4)  // 0..3
+    << st(BPF_DW, 10, -8, 100) << call_local(7)                                 // 4, 5: to 13
+    << alu64_reg(BPF_ADD, 0, 6) << alu64_reg(BPF_ADD, 0, 7) << alu64_reg(BPF_ADD, 0, 8)
+    << alu64_reg(BPF_ADD, 0, 9) << ldx(BPF_DW, 1, 10, -8) << alu64_reg(BPF_ADD, 0, 1)
+    << exit()                                                                   // 6..12
+    << mov64_imm(6, -1) << mov64_imm(7, -1) << mov64_imm(8, -1) << mov64_imm(9, -1)
+    << st(BPF_DW, 10, -8, 5) << mov64_imm(0, 100) << exit();  // 13..19
+  auto p = load(std::move(b).insns());
+  ASSERT_TRUE(p);
+  auto c = jit_compile(*p);
+  ASSERT_TRUE(c) << c.err().msg;
+  uint64_t bad = ~0ull;
+  const uint64_t r0 =
+      mmbpf_call_with_canaries(reinterpret_cast<const void*>((*c)->entry_of(0)), 0, &bad);
+  EXPECT_EQ(bad, 0u) << "callee-saved registers clobbered (bit 0 rbx, 1 rbp, 2..5 r12..r15)";
+  EXPECT_EQ(r0, 210u);
+}
+
 // ---- differential: generated programs the verifier accepts ----
 
 TEST(JitDifferential, GeneratedProgramsAgreeWithTheInterpreter) {
