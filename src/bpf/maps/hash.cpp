@@ -5,10 +5,12 @@
 // preallocated (DESIGN §4: reclaim never waits on a policy's allocation), so a full map fails an
 // insert with -E2BIG exactly as a preallocated kernel map does. An element is
 //
-//   [ header: seq, insertion-list links, LRU links (24 bytes) | key, round_up(key_size, 8) |
-//     value, round_up(value_size, 8) ]
+//   [ key, round_up(key_size, 8) | value, round_up(value_size, 8) ]
 //
-// like the kernel's htab_elem (key, then the value 8-byte aligned). Only the value bytes are a
+// like the kernel's htab_elem (key, then the value 8-byte aligned); its header (seq,
+// insertion-list links, LRU links: 24 bytes) is kept in a parallel array, so that a lookup
+// touches only the element's key and value (an 8-byte key and value share one cache line, where
+// with the header inline one element in eight straddled two). Only the value bytes are a
 // program-addressable region; a freed element's value pointer stays valid memory, as with the
 // kernel's preallocated elements, and sees whatever element reuses the slot.
 //
@@ -73,7 +75,7 @@ class hash_map final : public bpf_map {
   explicit hash_map(const map_attr& a)
       : bpf_map(a),
         lru_(a.map_type == BPF_MAP_TYPE_LRU_HASH || a.map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH),
-        value_off_(static_cast<uint32_t>(sizeof(elem_hdr) + round_up8(a.key_size))),
+        value_off_(static_cast<uint32_t>(round_up8(a.key_size))),
         stride_(static_cast<uint32_t>(value_off_ + round_up8(a.value_size))) {
     const uint64_t cap = std::bit_ceil(uint64_t{a.max_entries}) * 2;
     mask_ = cap - 1;
@@ -81,10 +83,11 @@ class hash_map final : public bpf_map {
   }
 
   uint64_t storage_bytes() const {
-    return uint64_t{attr_.max_entries} * stride_ + (mask_ + 1) * sizeof(slot);
+    return uint64_t{attr_.max_entries} * (stride_ + sizeof(elem_hdr)) + (mask_ + 1) * sizeof(slot);
   }
   bool init() {
     if (!arena_.alloc(uint64_t{attr_.max_entries} * stride_)) return false;
+    if (!hdr_buf_.alloc(uint64_t{attr_.max_entries} * sizeof(elem_hdr))) return false;
     if (!slot_buf_.alloc((mask_ + 1) * sizeof(slot))) return false;
     slots_ = reinterpret_cast<slot*>(slot_buf_.data());
     return keys_.alloc(attr_.key_size);
@@ -180,7 +183,7 @@ class hash_map final : public bpf_map {
   }
 
   size_t mem_usage() const override {
-    return sizeof(*this) + arena_.size() + slot_buf_.size() + keys_.bytes();
+    return sizeof(*this) + arena_.size() + hdr_buf_.size() + slot_buf_.size() + keys_.bytes();
   }
 
   std::vector<mem_region> regions() const override {
@@ -335,8 +338,8 @@ class hash_map final : public bpf_map {
   }
 
   uint8_t* elem(uint32_t i) const { return arena_.data() + uint64_t{i} * stride_; }
-  elem_hdr* hdr(uint32_t i) const { return reinterpret_cast<elem_hdr*>(elem(i)); }
-  uint8_t* key_of(uint32_t i) const { return elem(i) + sizeof(elem_hdr); }
+  elem_hdr* hdr(uint32_t i) const { return reinterpret_cast<elem_hdr*>(hdr_buf_.data()) + i; }
+  uint8_t* key_of(uint32_t i) const { return elem(i); }
   uint8_t* value_of(uint32_t i) const { return elem(i) + value_off_; }
 
   const bool lru_;
@@ -344,7 +347,8 @@ class hash_map final : public bpf_map {
   const uint32_t stride_;
   uint64_t mask_ = 0;
   int shift_ = 0;
-  zeroed_buf arena_;
+  zeroed_buf arena_;    // elements: key, then value
+  zeroed_buf hdr_buf_;  // their headers, apart: a lookup reads only the key and the value
   zeroed_buf slot_buf_;
   slot* slots_ = nullptr;
   key_slots keys_;
