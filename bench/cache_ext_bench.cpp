@@ -43,6 +43,7 @@
 #include "ext/attach.h"
 #include "ext/policy_host.h"
 #include "ext/cache_ext.h"
+#include "mm/folio.h"
 #include "mm/model.h"
 #include "mm/native_policy.h"
 #include "workload/generators.h"
@@ -76,12 +77,114 @@ const std::vector<workload::event>& events() {
 }
 
 
+// lfu.bpf.c compiled as C++ (-O2) on the structures the BPF policy works on: a node per folio
+// frame laid out as struct cache_ext_list_node, on one list per memcg that is sampled as
+// bpf_cache_ext_list_sample() samples it, and the frequency in a BPF hash map (the same map
+// implementation and size, keyed by the folio's address, called through bpf_map as the helper
+// calls it). Its misses equal the BPF policy's. BPF lfu vs this is what running the policy as
+// BPF costs (JIT-ed code, hook and kfunc boundaries, callbacks); this vs lfu_sampled, which
+// keeps frequencies in an array indexed by folio and its lists as arrays of u32, is what the
+// data structures cost.
+class lfu_on_bpf_structs final : public mm::cache_policy {
+ public:
+  static constexpr uint64_t sample_size = 20;         // lfu.bpf.c's sampling_options
+  static constexpr uint64_t max_sample_folios = 2048;  // the kfunc's per-CPU array
+
+  explicit lfu_on_bpf_structs(mm::model& m) : m_(m), nodes_(m.nr_folio_frames()) {
+    bpf::map_attr a;
+    a.map_type = BPF_MAP_TYPE_HASH;
+    a.key_size = a.value_size = 8;
+    a.max_entries = static_cast<uint32_t>(m.totalram_pages());  // as policy_host sizes it
+    a.name = "folio_freq";
+    freq_ = std::move(bpf::bpf_map::create(a).value());
+    for (node& n : nodes_) mm::INIT_LIST_HEAD(&n.link);
+  }
+
+  void folio_added(folio* f) override {
+    node& n = nodes_[m_.folio_id(f)];
+    if (n.f) return;  // on the list already: bpf_cache_ext_list_add_tail() fails
+    n.f = f;
+    mm::list_add_tail(&n.link, head(mm::model::folio_memcg(f)->index));
+    const uint64_t key = reinterpret_cast<uint64_t>(f), one = 1;
+    (void)freq_->update_elem(&key, &one, BPF_ANY);
+  }
+  void folio_accessed(folio* f) override {
+    const uint64_t key = reinterpret_cast<uint64_t>(f);
+    if (auto* v = static_cast<uint64_t*>(freq_->lookup_elem(&key))) __sync_fetch_and_add(v, 1);
+  }
+  void folio_evicted(folio* f) override {
+    node& n = nodes_[m_.folio_id(f)];
+    if (n.f) {  // the link takes the folio off its list
+      mm::list_del(&n.link);
+      mm::INIT_LIST_HEAD(&n.link);
+      n.f = nullptr;
+    }
+    const uint64_t key = reinterpret_cast<uint64_t>(f);
+    (void)freq_->delete_elem(&key);
+  }
+  unsigned evict_folios(mm::memcg& mc, unsigned request, folio** out) override {
+    list_head* h = head(mc.index);
+    const uint64_t want = std::min<uint64_t>(request, mm::CACHE_EVICT_BATCH) * sample_size;
+    if (!want || want > max_sample_folios) return 0;
+    uint64_t got = 0;
+    while (got < want && !mm::list_empty(h)) {
+      list_head* p = h->next;
+      mm::list_del(p);
+      mm::INIT_LIST_HEAD(p);
+      sampled_[got++] = container_of(p);
+    }
+    unsigned n = 0;
+    if (got == want) {
+      for (uint64_t k = 0; k < want; k += sample_size) {
+        node* best = nullptr;
+        int64_t best_score = 0;
+        for (uint64_t j = k; j < k + sample_size; ++j) {
+          const int64_t s = score(sampled_[j]->f);
+          if (!best || s < best_score) best = sampled_[j], best_score = s;
+        }
+        out[n++] = best->f;
+      }
+    }
+    for (uint64_t i = 0; i < got; ++i) mm::list_add_tail(&sampled_[i]->link, h);
+    return n;
+  }
+
+ private:
+  struct node {  // struct cache_ext_list_node's layout
+    folio* f = nullptr;
+    list_head link;
+  };
+  static node* container_of(list_head* p) {
+    return reinterpret_cast<node*>(reinterpret_cast<char*>(p) - offsetof(node, link));
+  }
+  int64_t score(folio* f) {
+    if (!mm::folio_evictable_now(f)) return INT64_MAX;
+    const uint64_t key = reinterpret_cast<uint64_t>(f);
+    const auto* v = static_cast<const uint64_t*>(freq_->lookup_elem(&key));
+    return v ? static_cast<int64_t>(*v) : 0;
+  }
+  list_head* head(uint32_t memcg_index) {
+    while (heads_.size() <= memcg_index) {
+      heads_.push_back(std::make_unique<list_head>());
+      mm::INIT_LIST_HEAD(heads_.back().get());
+    }
+    return heads_[memcg_index].get();
+  }
+
+  mm::model& m_;
+  std::vector<node> nodes_;
+  std::vector<std::unique_ptr<list_head>> heads_;
+  std::unique_ptr<bpf::bpf_map> freq_;
+  node* sampled_[max_sample_folios];
+};
+
 // A model with a policy attached to the root in effective mode through ext::policy_host, as
 // `mmbpf run --policy` attaches it (maps sized as the policies' loaders would): an in-tree BPF
 // policy by name, "native:NAME", or "default" (none).
 struct setup {
   std::unique_ptr<mm::model> m;
   std::unique_ptr<ext::policy_host> host;
+  std::unique_ptr<mm::cache_policy> local;  // "lfu_on_bpf_structs", set on the root
 };
 
 // Builds the setup, or returns an error message.
@@ -92,6 +195,11 @@ std::string build(setup& s, const std::string& policy, bpf::engine_kind engine) 
   s.m->set_file_size(1, nr_pages * 4096);
   s.host = std::make_unique<ext::policy_host>(*s.m, MMBPF_BPF_OBJ_DIR "/bpf/policies/cache");
   s.host->set_engine(engine);
+  if (policy == "lfu_on_bpf_structs") {
+    s.local = std::make_unique<lfu_on_bpf_structs>(*s.m);
+    s.m->set_cache_policy(s.m->root(), s.local.get());
+    return {};
+  }
   if (auto r = s.host->attach(policy, s.m->root(), ext::attach_mode::effective); !r)
     return r.err().msg;
   return {};
@@ -175,6 +283,9 @@ void BM_bpf_noop_interp(benchmark::State& st) {
 void BM_bpf_lfu(benchmark::State& st) { run(st, "lfu"); }
 void BM_bpf_lfu_interp(benchmark::State& st) { run(st, "lfu", "lfu", bpf::engine_kind::interp); }
 void BM_native_lfu(benchmark::State& st) { run(st, "native:lfu_sampled", "lfu"); }
+void BM_native_lfu_bpf_structs(benchmark::State& st) {
+  run(st, "lfu_on_bpf_structs", "lfu");
+}
 void BM_bpf_fifo(benchmark::State& st) { run(st, "fifo"); }
 void BM_native_fifo(benchmark::State& st) { run(st, "native:fifo", "fifo"); }
 
@@ -184,6 +295,7 @@ BENCHMARK(BM_bpf_noop_interp)->Iterations(1)->UseManualTime()->Unit(benchmark::k
 BENCHMARK(BM_bpf_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_lfu_interp)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_native_lfu_bpf_structs)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -207,11 +319,12 @@ class summary_reporter : public benchmark::ConsoleReporter {
                 static_cast<unsigned long long>(nr_events()),
                 static_cast<unsigned long long>(nr_pages),
                 static_cast<unsigned long long>(memory_pages));
-    std::printf("%-16s %10s %12s %11s\n", "policy", "ns/event", "runs/event", "miss ratio");
+    std::printf("%-24s %10s %12s %11s\n", "policy", "ns/event", "runs/event", "miss ratio");
     for (const char* b : {"BM_none", "BM_bpf_noop", "BM_bpf_noop_interp", "BM_bpf_lfu",
-                          "BM_bpf_lfu_interp", "BM_native_lfu", "BM_bpf_fifo", "BM_native_fifo"})
+                          "BM_bpf_lfu_interp", "BM_native_lfu", "BM_native_lfu_bpf_structs",
+                          "BM_bpf_fifo", "BM_native_fifo"})
       if (ns(b) > 0)
-        std::printf("%-16s %10.1f %12.3f %11.4f\n", b + 3, ns(b), get(b, "runs/event"),
+        std::printf("%-24s %10.1f %12.3f %11.4f\n", b + 3, ns(b), get(b, "runs/event"),
                     get(b, "miss_ratio"));
     const double base = ns("BM_none"), noop = ns("BM_bpf_noop");
     if (base > 0 && noop > 0) {
@@ -222,6 +335,10 @@ class summary_reporter : public benchmark::ConsoleReporter {
                     (noop - base) / runs);
     }
     ratio("BPF lfu (JIT) vs native lfu_sampled", "BM_bpf_lfu", "BM_native_lfu", base);
+    ratio("BPF lfu (JIT) vs lfu.bpf.c in C++ on its structures", "BM_bpf_lfu",
+          "BM_native_lfu_bpf_structs", base);
+    ratio("lfu.bpf.c in C++ on its structures vs native lfu_sampled", "BM_native_lfu_bpf_structs",
+          "BM_native_lfu", base);
     ratio("BPF lfu, interpreter vs JIT", "BM_bpf_lfu_interp", "BM_bpf_lfu", base);
     ratio("BPF fifo vs native fifo", "BM_bpf_fifo", "BM_native_fifo", base);
   }

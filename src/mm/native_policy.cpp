@@ -27,12 +27,6 @@ bool evictable(const folio* f) {
          f->_refcount.counter <= 1;
 }
 
-// What the BPF helper folio_evictable_now() (bpf/include/cache_ext.bpf.h) tests: uptodate, on
-// an LRU, clean, not under writeback. The twins of BPF policies skip by this, as those do.
-bool evictable_now(const folio* f) {
-  return folio_test(f, PG_uptodate) && folio_test(f, PG_lru) && !folio_test(f, PG_dirty) &&
-         !folio_test(f, PG_writeback);
-}
 
 // Intrusive doubly linked lists over node ids: ids below the number of folio frames are
 // folios, the rest are sentinels handed out by add_sentinel() (one per list).
@@ -110,7 +104,7 @@ class list_policy final : public cache_policy {
     for (uint32_t id = mru ? l_.next[s] : l_.tail(s); id != s && n < request && visited < 4096;
          id = mru ? l_.next[id] : l_.prev[id], ++visited) {
       folio* f = m_.folio_by_id(id);
-      if (mru ? evictable_now(f) : evictable(f))
+      if (mru ? folio_evictable_now(f) : evictable(f))
         out[n++] = f;
       else if (mru && skipped++ >= max_skip)
         break;
@@ -577,7 +571,7 @@ class lfu_sampled_policy final : public cache_policy {
 
  private:
   int64_t score(uint32_t id) {
-    if (!evictable_now(m_.folio_by_id(id))) return INT64_MAX;
+    if (!folio_evictable_now(m_.folio_by_id(id))) return INT64_MAX;
     return static_cast<int64_t>(freq_[id]);
   }
   uint32_t sentinel(uint32_t memcg_index) { return l_.head_of(sentinels_, memcg_index); }
@@ -591,6 +585,11 @@ class lfu_sampled_policy final : public cache_policy {
 };
 
 }  // namespace
+
+bool folio_evictable_now(const folio* f) {
+  return folio_test(f, PG_uptodate) && folio_test(f, PG_lru) && !folio_test(f, PG_dirty) &&
+         !folio_test(f, PG_writeback);
+}
 
 std::vector<std::string_view> native_policy_names() {
   return {"lru", "fifo", "sieve", "s3fifo", "lfu", "mru", "lfu_sampled"};

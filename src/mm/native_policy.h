@@ -47,6 +47,10 @@ namespace mmbpf::mm {
 
 class model;
 
+// What the BPF helper folio_evictable_now() (bpf/include/cache_ext.bpf.h) tests: uptodate, on
+// an LRU, clean, not under writeback. The twins of BPF policies skip by this, as those do.
+bool folio_evictable_now(const folio* f);
+
 // The policies make_native_policy() knows, for help texts.
 std::vector<std::string_view> native_policy_names();
 
