@@ -12,6 +12,9 @@
 //   empty   one call of an empty struct_ops member (`r0 = 0; exit`) through engine::run with a
 //           struct_ops context, as a family calls a hook: the fixed cost of a hook call;
 //           native: an indirect call of an empty function
+//   kfunc   one call of a member that passes its argument to one kfunc (an empty C++ function):
+//           a hook that reaches host code runs with a run_ctx, and this is its fixed cost;
+//           native: an indirect call of a function that calls the kfunc
 // Prints Google Benchmark's table, then per shape: interp/jit (the JIT's speedup), jit/native,
 // checked/interp (what checking every access costs), and ns per call for the per-call shapes,
 // all from this one run (medians when repeated):
@@ -331,6 +334,47 @@ void BM_jit_empty(benchmark::State& st) {
   run_empty(st, engine_kind::jit);
 }
 
+// ---- a struct_ops member that calls one kfunc ----
+// A hook that reaches host code runs with a run_ctx (the kfunc may look at the run): the fixed
+// cost of such a hook call, with the kfunc an empty C++ function taking the member's argument.
+
+[[gnu::noinline]] uint64_t empty_kfunc(uint64_t a, uint64_t, uint64_t, uint64_t, uint64_t) {
+  benchmark::DoNotOptimize(a);
+  return 0;
+}
+[[gnu::noinline]] uint64_t native_kfunc_member(const uint64_t* args) {
+  return empty_kfunc(args[0], 0, 0, 0, 0);
+}
+
+void BM_native_kfunc(benchmark::State& st) {
+  uint64_t (*volatile fn)(const uint64_t*) = native_kfunc_member;
+  uint64_t args[2] = {};
+  for (auto _ : st) benchmark::DoNotOptimize(fn(args));
+}
+
+void run_kfunc(benchmark::State& st, engine_kind k) {
+  runtime rt;
+  auto id = rt.kfuncs().add({.name = "empty_kfunc", .fn = empty_kfunc});
+  insn_buf b;
+  b << ldx(BPF_DW, 1, 1, 0) << call_kfunc(static_cast<int32_t>(*id)) << exit();
+  auto p = std::move(bpf_prog::load(rt, std::move(b).insns(), {.name = "kfunc"}).value());
+  const engine vm(k);
+  (void)vm.prepare(*p);
+  uint64_t args[2] = {};
+  run_args ra;
+  ra.r[0] = reinterpret_cast<uint64_t>(args);
+  for (auto _ : st) {
+    auto r = vm.run(*p, ra);
+    benchmark::DoNotOptimize(r);
+  }
+}
+void BM_interp_kfunc(benchmark::State& st) {
+  run_kfunc(st, engine_kind::interp);
+}
+void BM_jit_kfunc(benchmark::State& st) {
+  run_kfunc(st, engine_kind::jit);
+}
+
 BENCHMARK(BM_native_alu);
 BENCHMARK(BM_interp_alu);
 BENCHMARK(BM_jit_alu);
@@ -353,6 +397,9 @@ BENCHMARK(BM_jit_lfu);
 BENCHMARK(BM_native_empty);
 BENCHMARK(BM_interp_empty);
 BENCHMARK(BM_jit_empty);
+BENCHMARK(BM_native_kfunc);
+BENCHMARK(BM_interp_kfunc);
+BENCHMARK(BM_jit_kfunc);
 
 // Keeps each benchmark's time (the median when repeated) and prints ratios at the end.
 class ratio_reporter : public benchmark::ConsoleReporter {
@@ -369,7 +416,7 @@ class ratio_reporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     std::printf("\n%-6s %12s %12s %12s %14s %14s %16s\n", "shape", "native ns", "interp ns",
                 "jit ns", "interp/jit", "jit/native", "checked/interp");
-    for (const char* s : {"alu", "map", "hmap", "calls", "lfu", "empty"}) {
+    for (const char* s : {"alu", "map", "hmap", "calls", "lfu", "empty", "kfunc"}) {
       const std::string n = s;
       const double na = ns_["BM_native_" + n], in = ns_["BM_interp_" + n], ji = ns_["BM_jit_" + n];
       const double ch = ns_["BM_checked_" + n];

@@ -960,7 +960,31 @@ struct jit_run_pool {
   jit_level levels[max_nested_runs];
   int depth = 0;
 };
-thread_local jit_run_pool run_pool;
+// This thread's pool. The pointer is constant-initialized, so a run reaches it with one %fs load
+// (a thread_local with a constructor would go through a TLS init call on every access); the
+// pool itself is made on the thread's first run and freed when the thread ends.
+thread_local jit_run_pool* tls_pool = nullptr;
+struct pool_owner {
+  std::unique_ptr<jit_run_pool> pool;
+  ~pool_owner() { tls_pool = nullptr; }
+};
+[[gnu::noinline]] jit_run_pool& make_thread_pool() {
+  thread_local pool_owner owner;
+  if (!owner.pool) owner.pool = std::make_unique<jit_run_pool>();
+  return *(tls_pool = owner.pool.get());
+}
+inline jit_run_pool& thread_pool() {
+  jit_run_pool* p = tls_pool;
+  return __builtin_expect(p != nullptr, 1) ? *p : make_thread_pool();
+}
+
+// The error of a run that faulted; clears the fault, as the state is reused by the next run.
+[[gnu::noinline, gnu::cold]] error take_fault(const bpf_prog& prog, run_ctx& rc) {
+  error e{fmt::format("prog '{}': {}", prog.name, rc.fault)};
+  rc.faulted = false;
+  rc.fault.clear();
+  return e;
+}
 
 // Everything in st that depends only on the program, the image and the stack buffer.
 void init_run(jit_run& st, uint8_t* stack, const jit_image* img, const bpf_prog& prog) {
@@ -990,11 +1014,11 @@ void init_run(jit_run& st, uint8_t* stack, const jit_image* img, const bpf_prog&
 }  // namespace
 
 void jit_clear_stacks() {
-  for (jit_level& l : run_pool.levels) std::memset(l.stack, 0, sizeof l.stack);
+  for (jit_level& l : thread_pool().levels) std::memset(l.stack, 0, sizeof l.stack);
 }
 
 bool jit_stack_contains(uint64_t addr) {
-  for (const jit_level& l : run_pool.levels) {
+  for (const jit_level& l : thread_pool().levels) {
     const auto lo = reinterpret_cast<uint64_t>(l.stack);
     if (addr >= lo && addr < lo + sizeof l.stack) return true;
   }
@@ -1014,23 +1038,11 @@ result<uint64_t> jit_image::run_bare(const bpf_prog& prog, const run_args& args)
   return r0;
 }
 
-result<uint64_t> jit_image::run_with_ctx(const bpf_prog& prog, const run_args& args) const {
-  jit_run_pool& pool = run_pool;
-  if (__builtin_expect(pool.depth >= max_nested_runs, 0)) {
-    // Deeper than the pool: a state and stack of its own.
-    auto level = std::make_unique<jit_level>();
-    return run_on(prog, args, level->st, level->stack);
-  }
-  jit_level& l = pool.levels[pool.depth++];
-  struct leave {
-    jit_run_pool& p;
-    ~leave() { --p.depth; }
-  } leave_pool{pool};
-  return run_on(prog, args, l.st, l.stack);
-}
-
-result<uint64_t> jit_image::run_on(const bpf_prog& prog, const run_args& args, jit_run& st,
-                                   uint8_t* stack) const {
+// Runs the program on a state and stack of a nesting level (inlined into run_with_ctx).
+[[gnu::always_inline]] inline result<uint64_t> jit_image::run_on(const bpf_prog& prog,
+                                                                 const run_args& args,
+                                                                 jit_run& st,
+                                                                 uint8_t* stack) const {
   // Everything init_run() writes follows from these four: when they are the last run's, the
   // state already holds it (addresses of freed objects may come back; the values still match).
   if (__builtin_expect(st.img != this || st.prog != &prog || st.rc.rt != prog.rt ||
@@ -1048,23 +1060,34 @@ result<uint64_t> jit_image::run_on(const bpf_prog& prog, const run_args& args, j
   st.fp = st.stack_top;  // helper calls leave the r10 of the frame that made them here
 
   run_ctx_guard guard(&rc);
-  const bool stats = prog.rt->stats_enabled;
-  const auto t0 =
-      stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  const uint64_t r0 = entries_[0](args.r[0], args.r[1], args.r[2], args.r[3], args.r[4], &st);
-  if (stats) {
+  uint64_t r0;
+  if (__builtin_expect(!*stats_enabled_, 1)) {
+    r0 = entry0_(args.r[0], args.r[1], args.r[2], args.r[3], args.r[4], &st);
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    r0 = entry0_(args.r[0], args.r[1], args.r[2], args.r[3], args.r[4], &st);
     ++prog.run_cnt;
     prog.run_time_ns +=
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
             .count();
   }
-  if (__builtin_expect(rc.faulted, 0)) {
-    error e{fmt::format("prog '{}': {}", prog.name, rc.fault)};
-    rc.faulted = false;  // the state is reused by the next run
-    rc.fault.clear();
-    return e;
-  }
+  if (__builtin_expect(rc.faulted, 0)) return take_fault(prog, rc);
   return r0;
+}
+
+result<uint64_t> jit_image::run_with_ctx(const bpf_prog& prog, const run_args& args) const {
+  jit_run_pool& pool = thread_pool();
+  if (__builtin_expect(pool.depth >= max_nested_runs, 0)) {
+    // Deeper than the pool: a state and stack of its own.
+    auto level = std::make_unique<jit_level>();
+    return run_on(prog, args, level->st, level->stack);
+  }
+  jit_level& l = pool.levels[pool.depth++];
+  struct leave {
+    jit_run_pool& p;
+    ~leave() { --p.depth; }
+  } leave_pool{pool};
+  return run_on(prog, args, l.st, l.stack);
 }
 
 result<const jit_image*> jit_compile(const bpf_prog& prog) {

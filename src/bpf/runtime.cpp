@@ -63,21 +63,7 @@ const ksym_var* kfunc_registry::var_by_name(std::string_view name) const {
   return it == var_names_.end() ? nullptr : var_by_id(it->second);
 }
 
-// ---- the current run ----
-
-namespace {
-thread_local run_ctx* current = nullptr;
-}
-
-run_ctx* current_run() {
-  return current;
-}
-run_ctx_guard::run_ctx_guard(run_ctx* rc) : prev_(current) {
-  current = rc;
-}
-run_ctx_guard::~run_ctx_guard() {
-  current = prev_;
-}
+// ---- faults ----
 
 void run_ctx::set_fault(std::string msg) {
   if (faulted) return;  // the first fault is the cause

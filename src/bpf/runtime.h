@@ -130,12 +130,15 @@ struct run_ctx {
   void set_fault(std::string msg);
 };
 
-run_ctx* current_run();
+namespace detail {
+inline thread_local run_ctx* current_run = nullptr;  // constant-initialized: a plain %fs load
+}  // namespace detail
+inline run_ctx* current_run() { return detail::current_run; }
 // Sets the thread's current run for the lifetime of the guard; restores the previous one.
 class run_ctx_guard {
  public:
-  explicit run_ctx_guard(run_ctx* rc);
-  ~run_ctx_guard();
+  explicit run_ctx_guard(run_ctx* rc) : prev_(detail::current_run) { detail::current_run = rc; }
+  ~run_ctx_guard() { detail::current_run = prev_; }
   run_ctx_guard(const run_ctx_guard&) = delete;
   run_ctx_guard& operator=(const run_ctx_guard&) = delete;
 
