@@ -7,17 +7,20 @@
 //
 // The verifier lets privileged programs read stack slots they never wrote (through a pointer, in
 // a callback, ...), and neither engine clears its stack (unchecked runs do not), so such reads
-// see whatever the host left there. Before each run the harness zeroes the stack the engine is
-// about to use (paint_stack for stacks on the native stack: the interpreter's, and the JIT's for
-// programs that call no host code; jit_clear_stacks for the JIT's per-thread ones), so both
-// engines read zeros there.
+// see whatever the host left there. Before each run the harness paints the stack the engine is
+// about to use with zeros (paint_stack for stacks on the native stack: the interpreter's, and
+// the JIT's for programs that call no host code; jit_clear_stacks for the JIT's per-thread
+// ones). The JIT's entry for programs that call no host code reserves its stack below the
+// frames of whatever the engine called before it (under ASan, its checks), so its unwritten
+// slots hold what those left; the interpreter's second run (below) paints its stack with 0xa5
+// instead, so that a program whose outcome depends on slots it never wrote is not compared.
 //
 // A program first runs in the checked interpreter with an instruction budget: one that exceeds
 // it (long but verified loops) or faults (a verifier hole, fuzz_verifier_gen's business) is not
 // compared, since the unchecked engines would run it without a limit or touch memory outside
 // the run's regions. Nor is one whose outcome depends on addresses (it computes with a leaked
-// pointer): the interpreter run twice, with its stack, maps and context elsewhere, disagrees
-// with itself on such a program.
+// pointer): the interpreter run twice, with its stack, maps and context elsewhere (and its
+// stack painted differently), disagrees with itself on such a program.
 #pragma once
 
 #include <fmt/format.h>
@@ -131,20 +134,33 @@ inline run_observation observe(mmbpf::bpf::runtime& rt, const mmbpf::result<uint
 }
 
 // Zeroes 64 KB of the native stack below the caller's frame: the region a run started next by
-// the caller puts its stack buffer in.
-[[gnu::noinline]] inline void paint_stack() {
+// the caller puts its stack buffer in (the interpreter's is a local array; the JIT's entry
+// reserves its own below the host's frames). Both as a local array, which goes where the
+// interpreter's goes (under ASan that may be its fake stack), and in assembly below rsp, which
+// is the real stack whatever the compiler does.
+[[gnu::noinline]] inline void paint_stack(uint8_t fill = 0) {
   uint8_t buf[64 * 1024];
-  std::memset(buf, 0, sizeof buf);
+  std::memset(buf, fill, sizeof buf);
   asm volatile("" : : "r"(buf) : "memory");
+#if defined(__x86_64__)
+  asm volatile(
+      "lea -65536(%%rsp), %%rdi\n\t"
+      "mov $65536, %%ecx\n\t"
+      "rep stosb"
+      :
+      : "a"(fill)
+      : "rdi", "rcx", "memory");
+#endif
 }
 
-// Runs e with its stack 8 KB deeper than a run made directly from diff_program would have it.
+// Runs e with its stack 8 KB deeper than a run made directly from diff_program would have it,
+// painted with 0xa5.
 [[gnu::noinline]] inline mmbpf::result<uint64_t> run_deeper(const mmbpf::bpf::engine& e,
                                                            const mmbpf::bpf::bpf_prog& p,
                                                            uint8_t* ctx) {
   volatile uint8_t pad[8192];
   pad[0] = 0;
-  paint_stack();
+  paint_stack(0xa5);
   auto r = e.run_mem(p, ctx, 64);
   asm volatile("" : : "r"(pad) : "memory");
   return r;
