@@ -8,6 +8,8 @@
 //                    proposes nothing, so the kernel's LRU evicts; its misses must equal `none`'s
 //   bpf_lfu          bpf/policies/cache/lfu.bpf.c (sampled LFU, list_sample + a BPF hash map)
 //   native_lfu       its C++ twin "lfu_sampled" (mm/native_policy.cpp); same misses as bpf_lfu
+//   native_lfu_bpf_structs  lfu.bpf.c's logic compiled as C++ on the BPF policy's structures
+//                    (lfu_on_bpf_structs below); same misses as bpf_lfu
 //   bpf_fifo         bpf/policies/cache/fifo.bpf.c (list_iterate)
 //   native_fifo      its C++ twin "fifo"; same misses as bpf_fifo
 // BPF policies run in the JIT; the *_interp variants of noop and lfu run the same programs in
@@ -25,8 +27,10 @@
 // stats) around the engine's run and the program's kfuncs; lfu's cost is memory more than
 // instructions: each eviction samples 20 folios, one callback each, and each callback reads the
 // folio and looks its frequency up in a BPF hash map keyed by the folio's address (slot and
-// element), where the native twin reads a dense array indexed by folio id. The machine is
-// shared: quote medians of at least 5 repetitions.
+// element), where the native twin reads a dense array indexed by folio id; cache_ext's list nodes
+// (24 bytes per folio frame, walked by pointer) against the twin's u32 arrays. bpf_lfu vs
+// native_lfu_bpf_structs separates the first (BPF) from the second (the structures). The machine
+// is shared: quote medians of at least 5 repetitions.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
