@@ -10,6 +10,8 @@
 //   native_lfu       its C++ twin "lfu_sampled" (mm/native_policy.cpp); same misses as bpf_lfu
 //   native_lfu_bpf_structs  lfu.bpf.c's logic compiled as C++ on the BPF policy's structures
 //                    (lfu_on_bpf_structs below); same misses as bpf_lfu
+//   native_lfu_bpf_lists    the same with frequencies in an array by folio (what folio-local
+//                    storage would give) instead of the hash map; same misses as bpf_lfu
 //   bpf_fifo         bpf/policies/cache/fifo.bpf.c (list_iterate)
 //   native_fifo      its C++ twin "fifo"; same misses as bpf_fifo
 // BPF policies run in the JIT; the *_interp variants of noop and lfu run the same programs in
@@ -88,13 +90,16 @@ const std::vector<workload::event>& events() {
 // calls it). Its misses equal the BPF policy's. BPF lfu vs this is what running the policy as
 // BPF costs (JIT-ed code, hook and kfunc boundaries, callbacks); this vs lfu_sampled, which
 // keeps frequencies in an array indexed by folio and its lists as arrays of u32, is what the
-// data structures cost.
+// data structures cost. With per_folio set, the frequency lives in an array indexed by folio
+// instead (what folio-local storage, which cache_ext does not have, would give): that splits
+// the structures' cost into the hash map's and the list nodes'.
 class lfu_on_bpf_structs final : public mm::cache_policy {
  public:
   static constexpr uint64_t sample_size = 20;         // lfu.bpf.c's sampling_options
   static constexpr uint64_t max_sample_folios = 2048;  // the kfunc's per-CPU array
 
-  explicit lfu_on_bpf_structs(mm::model& m) : m_(m), nodes_(m.nr_folio_frames()) {
+  lfu_on_bpf_structs(mm::model& m, bool per_folio)
+      : m_(m), nodes_(m.nr_folio_frames()), per_folio_(per_folio ? m.nr_folio_frames() : 0) {
     bpf::map_attr a;
     a.map_type = BPF_MAP_TYPE_HASH;
     a.key_size = a.value_size = 8;
@@ -109,10 +114,18 @@ class lfu_on_bpf_structs final : public mm::cache_policy {
     if (n.f) return;  // on the list already: bpf_cache_ext_list_add_tail() fails
     n.f = f;
     mm::list_add_tail(&n.link, head(mm::model::folio_memcg(f)->index));
+    if (!per_folio_.empty()) {
+      per_folio_[m_.folio_id(f)] = 1;
+      return;
+    }
     const uint64_t key = reinterpret_cast<uint64_t>(f), one = 1;
     (void)freq_->update_elem(&key, &one, BPF_ANY);
   }
   void folio_accessed(folio* f) override {
+    if (!per_folio_.empty()) {
+      if (nodes_[m_.folio_id(f)].f) __sync_fetch_and_add(&per_folio_[m_.folio_id(f)], 1);
+      return;
+    }
     const uint64_t key = reinterpret_cast<uint64_t>(f);
     if (auto* v = static_cast<uint64_t*>(freq_->lookup_elem(&key))) __sync_fetch_and_add(v, 1);
   }
@@ -123,6 +136,7 @@ class lfu_on_bpf_structs final : public mm::cache_policy {
       mm::INIT_LIST_HEAD(&n.link);
       n.f = nullptr;
     }
+    if (!per_folio_.empty()) return;
     const uint64_t key = reinterpret_cast<uint64_t>(f);
     (void)freq_->delete_elem(&key);
   }
@@ -163,6 +177,7 @@ class lfu_on_bpf_structs final : public mm::cache_policy {
   }
   int64_t score(folio* f) {
     if (!mm::folio_evictable_now(f)) return INT64_MAX;
+    if (!per_folio_.empty()) return static_cast<int64_t>(per_folio_[m_.folio_id(f)]);
     const uint64_t key = reinterpret_cast<uint64_t>(f);
     const auto* v = static_cast<const uint64_t*>(freq_->lookup_elem(&key));
     return v ? static_cast<int64_t>(*v) : 0;
@@ -179,6 +194,7 @@ class lfu_on_bpf_structs final : public mm::cache_policy {
   std::vector<node> nodes_;
   std::vector<std::unique_ptr<list_head>> heads_;
   std::unique_ptr<bpf::bpf_map> freq_;
+  std::vector<uint64_t> per_folio_;  // per folio frame, when not in freq_
   node* sampled_[max_sample_folios];
 };
 
@@ -188,7 +204,7 @@ class lfu_on_bpf_structs final : public mm::cache_policy {
 struct setup {
   std::unique_ptr<mm::model> m;
   std::unique_ptr<ext::policy_host> host;
-  std::unique_ptr<mm::cache_policy> local;  // "lfu_on_bpf_structs", set on the root
+  std::unique_ptr<mm::cache_policy> local;  // lfu_on_bpf_structs, set on the root
 };
 
 // Builds the setup, or returns an error message.
@@ -199,8 +215,8 @@ std::string build(setup& s, const std::string& policy, bpf::engine_kind engine) 
   s.m->set_file_size(1, nr_pages * 4096);
   s.host = std::make_unique<ext::policy_host>(*s.m, MMBPF_BPF_OBJ_DIR "/bpf/policies/cache");
   s.host->set_engine(engine);
-  if (policy == "lfu_on_bpf_structs") {
-    s.local = std::make_unique<lfu_on_bpf_structs>(*s.m);
+  if (policy == "lfu_on_bpf_structs" || policy == "lfu_on_bpf_lists") {
+    s.local = std::make_unique<lfu_on_bpf_structs>(*s.m, policy == "lfu_on_bpf_lists");
     s.m->set_cache_policy(s.m->root(), s.local.get());
     return {};
   }
@@ -290,6 +306,9 @@ void BM_native_lfu(benchmark::State& st) { run(st, "native:lfu_sampled", "lfu");
 void BM_native_lfu_bpf_structs(benchmark::State& st) {
   run(st, "lfu_on_bpf_structs", "lfu");
 }
+void BM_native_lfu_bpf_lists(benchmark::State& st) {
+  run(st, "lfu_on_bpf_lists", "lfu");
+}
 void BM_bpf_fifo(benchmark::State& st) { run(st, "fifo"); }
 void BM_native_fifo(benchmark::State& st) { run(st, "native:fifo", "fifo"); }
 
@@ -300,6 +319,7 @@ BENCHMARK(BM_bpf_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisec
 BENCHMARK(BM_bpf_lfu_interp)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_lfu)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_lfu_bpf_structs)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_native_lfu_bpf_lists)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_bpf_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_native_fifo)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -326,6 +346,7 @@ class summary_reporter : public benchmark::ConsoleReporter {
     std::printf("%-24s %10s %12s %11s\n", "policy", "ns/event", "runs/event", "miss ratio");
     for (const char* b : {"BM_none", "BM_bpf_noop", "BM_bpf_noop_interp", "BM_bpf_lfu",
                           "BM_bpf_lfu_interp", "BM_native_lfu", "BM_native_lfu_bpf_structs",
+                          "BM_native_lfu_bpf_lists",
                           "BM_bpf_fifo", "BM_native_fifo"})
       if (ns(b) > 0)
         std::printf("%-24s %10.1f %12.3f %11.4f\n", b + 3, ns(b), get(b, "runs/event"),
@@ -342,6 +363,10 @@ class summary_reporter : public benchmark::ConsoleReporter {
     ratio("BPF lfu (JIT) vs lfu.bpf.c in C++ on its structures", "BM_bpf_lfu",
           "BM_native_lfu_bpf_structs", base);
     ratio("lfu.bpf.c in C++ on its structures vs native lfu_sampled", "BM_native_lfu_bpf_structs",
+          "BM_native_lfu", base);
+    ratio("  of which the hash map (vs frequencies per folio)", "BM_native_lfu_bpf_structs",
+          "BM_native_lfu_bpf_lists", base);
+    ratio("  and cache_ext's list nodes (vs u32 lists)", "BM_native_lfu_bpf_lists",
           "BM_native_lfu", base);
     ratio("BPF lfu, interpreter vs JIT", "BM_bpf_lfu_interp", "BM_bpf_lfu", base);
     ratio("BPF fifo vs native fifo", "BM_bpf_fifo", "BM_native_fifo", base);
