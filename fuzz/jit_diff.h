@@ -10,10 +10,11 @@
 // see whatever the host left there. Before each run the harness paints the stack the engine is
 // about to use with zeros (paint_stack for stacks on the native stack: the interpreter's, and
 // the JIT's for programs that call no host code; jit_clear_stacks for the JIT's per-thread
-// ones). The JIT's entry for programs that call no host code reserves its stack below the
-// frames of whatever the engine called before it (under ASan, its checks), so its unwritten
-// slots hold what those left; the interpreter's second run (below) paints its stack with 0xa5
-// instead, so that a program whose outcome depends on slots it never wrote is not compared.
+// ones), and calls the engine with nothing in between: the JIT's entry for programs that call
+// no host code reserves its stack below the caller's frames, where whatever ran after the paint
+// (building run_args, say: its strings) would have left values. The interpreter's second run
+// (below) paints its stack with 0xa5 instead, so that a program whose outcome visibly depends on
+// slots it never wrote is not compared.
 //
 // A program first runs in the checked interpreter with an instruction budget: one that exceeds
 // it (long but verified loops) or faults (a verifier hole, fuzz_verifier_gen's business) is not
@@ -133,23 +134,36 @@ inline run_observation observe(mmbpf::bpf::runtime& rt, const mmbpf::result<uint
   return o;
 }
 
-// Zeroes 64 KB of the native stack below the caller's frame: the region a run started next by
-// the caller puts its stack buffer in (the interpreter's is a local array; the JIT's entry
-// reserves its own below the host's frames). Both as a local array, which goes where the
-// interpreter's goes (under ASan that may be its fake stack), and in assembly below rsp, which
-// is the real stack whatever the compiler does.
-[[gnu::noinline]] inline void paint_stack(uint8_t fill = 0) {
+// Fills the 64 KB of the native stack below the caller's frame (below its return address) with
+// the byte `fill`; in assembly, so that it is the real stack and nothing of the caller's.
+extern "C" void mmbpf_fill_stack_below(uint64_t fill);
+#if defined(__x86_64__)
+asm(R"(
+  .text
+  .p2align 4
+  .type mmbpf_fill_stack_below, @function
+mmbpf_fill_stack_below:
+  mov %rdi, %rax
+  lea -65536(%rsp), %rdi
+  mov $65536, %ecx
+  rep stosb
+  ret
+  .size mmbpf_fill_stack_below, .-mmbpf_fill_stack_below
+)");
+#endif
+
+// Fills with `fill` the stack a run started next by the caller uses: the interpreter's is a local
+// array, which goes where the caller's locals go (under ASan possibly its fake stack), and the
+// JIT's entry reserves its own on the real stack below the host's frames.
+[[gnu::noinline]] inline void fill_local_arrays(uint8_t fill) {
   uint8_t buf[64 * 1024];
   std::memset(buf, fill, sizeof buf);
   asm volatile("" : : "r"(buf) : "memory");
+}
+[[gnu::always_inline]] inline void paint_stack(uint8_t fill = 0) {
+  fill_local_arrays(fill);
 #if defined(__x86_64__)
-  asm volatile(
-      "lea -65536(%%rsp), %%rdi\n\t"
-      "mov $65536, %%ecx\n\t"
-      "rep stosb"
-      :
-      : "a"(fill)
-      : "rdi", "rcx", "memory");
+  mmbpf_fill_stack_below(fill);
 #endif
 }
 
@@ -160,8 +174,9 @@ inline run_observation observe(mmbpf::bpf::runtime& rt, const mmbpf::result<uint
                                                            uint8_t* ctx) {
   volatile uint8_t pad[8192];
   pad[0] = 0;
+  const mmbpf::bpf::run_args args = mmbpf::bpf::run_args::mem(ctx, 64);
   paint_stack(0xa5);
-  auto r = e.run_mem(p, ctx, 64);
+  auto r = e.run(p, args);
   asm volatile("" : : "r"(pad) : "memory");
   return r;
 }
@@ -203,11 +218,14 @@ inline diff_result diff_program(const std::vector<mmbpf::bpf::insn>& insns,
   std::memcpy(ctx_a, ctx_in, 64);
   std::memcpy(ctx_b, ctx_in, 64);
   const engine interp(engine_kind::interp), jit(engine_kind::jit);
+  // The arguments are made before painting: whatever runs between the paint and the engine
+  // leaves values in the stack the run then uses.
+  const run_args args_a = run_args::mem(ctx_a, 64), args_b = run_args::mem(ctx_b, 64);
   paint_stack();
-  const auto ra = interp.run_mem(**p_interp, ctx_a, 64);
+  const auto ra = interp.run(**p_interp, args_a);
   jit_clear_stacks();  // programs that call the host run on per-thread stacks,
   paint_stack();       // the others on the native stack
-  const auto rb = jit.run_mem(**p_jit, ctx_b, 64);
+  const auto rb = jit.run(**p_jit, args_b);
   // A program whose outcome depends on where its stack, maps and context are (it computes with
   // a leaked address, e.g. the low half of a stack pointer) gives different results in any two
   // runs: the interpreter run again with everything elsewhere tells, and such programs are not
