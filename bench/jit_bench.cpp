@@ -2,6 +2,11 @@
 // -O2), in one run: the x86-64 JIT, the interpreter, and (alu, map, hmap, calls) the
 // interpreter's checked mode, on:
 //   alu     an xorshift64 loop (12 instructions per iteration, 1000 iterations)
+//   alu4    four independent xorshift64 lanes (42 instructions per iteration, 1000 iterations):
+//           alu is one chain of dependent operations, so every engine that is not far slower than
+//           the chain's latency runs it at the same speed (the JIT does, at native speed) and
+//           interp/jit there measures the interpreter; alu4 gives the ALUs parallel work, so it
+//           measures instruction throughput
 //   map     1000 bpf_map_lookup_elem calls on an array map (inlined by the JIT) and a sum
 //   hmap    the same on a hash map (a helper call per lookup)
 //   calls   a bpf-to-bpf call and a helper call (get_prandom_u32) per iteration
@@ -71,6 +76,48 @@ uint64_t native_alu() {
     x ^= x >> 7;
     x ^= x << 17;
     r0 += x;
+    benchmark::DoNotOptimize(r0);
+  }
+  return r0;
+}
+
+// Four independent xorshift64 lanes per iteration (42 instructions): where alu's one chain of
+// dependent shifts and xors bounds any engine by its latency, these give the CPU's ALUs work in
+// parallel, so the figure is the engine's instruction throughput.
+std::unique_ptr<shape> alu4_loop() {
+  auto s = std::make_unique<shape>();
+  insn_buf b;
+  b << mov64_imm(0, 0) << mov64_imm(1, iters);
+  constexpr int lane[4] = {2, 4, 6, 8};  // x in lane[k], its temporary in lane[k] + 1
+  for (int k = 0; k < 4; ++k) b << mov64_imm(lane[k], 0x12345 + k);
+  const size_t top = b.size();
+  for (int k = 0; k < 4; ++k) {
+    const int x = lane[k], t = lane[k] + 1;
+    b << mov64_reg(t, x) << alu64_imm(BPF_LSH, t, 13) << alu64_reg(BPF_XOR, x, t) << mov64_reg(t, x)
+      << alu64_imm(BPF_RSH, t, 7) << alu64_reg(BPF_XOR, x, t) << mov64_reg(t, x)
+      << alu64_imm(BPF_LSH, t, 17) << alu64_reg(BPF_XOR, x, t) << alu64_reg(BPF_ADD, 0, x);
+  }
+  b << alu64_imm(BPF_SUB, 1, 1);
+  b << jmp_imm(BPF_JNE, 1, 0, static_cast<int16_t>(static_cast<int64_t>(top) -
+                                                   static_cast<int64_t>(b.size()) - 1));
+  b << exit();
+  s->prog = std::move(bpf_prog::load(s->rt, std::move(b).insns(), {.name = "alu4"}).value());
+  return s;
+}
+
+inline void xorshift(uint64_t& v, uint64_t& sum) {
+  v ^= v << 13;
+  v ^= v >> 7;
+  v ^= v << 17;
+  sum += v;
+}
+uint64_t native_alu4() {
+  uint64_t r0 = 0, a = 0x12345, b = 0x12346, c = 0x12347, d = 0x12348;
+  for (int i = 0; i < iters; ++i) {
+    xorshift(a, r0);
+    xorshift(b, r0);
+    xorshift(c, r0);
+    xorshift(d, r0);
     benchmark::DoNotOptimize(r0);
   }
   return r0;
@@ -160,6 +207,21 @@ void BM_jit_alu(benchmark::State& st) {
 }
 void BM_checked_alu(benchmark::State& st) {
   auto s = alu_loop();
+  run_shape(st, *s, engine_kind::interp, /*checked=*/true);
+}
+void BM_native_alu4(benchmark::State& st) {
+  for (auto _ : st) benchmark::DoNotOptimize(native_alu4());
+}
+void BM_interp_alu4(benchmark::State& st) {
+  auto s = alu4_loop();
+  run_shape(st, *s, engine_kind::interp);
+}
+void BM_jit_alu4(benchmark::State& st) {
+  auto s = alu4_loop();
+  run_shape(st, *s, engine_kind::jit);
+}
+void BM_checked_alu4(benchmark::State& st) {
+  auto s = alu4_loop();
   run_shape(st, *s, engine_kind::interp, /*checked=*/true);
 }
 void BM_native_map(benchmark::State& st) {
@@ -375,6 +437,10 @@ BENCHMARK(BM_native_alu);
 BENCHMARK(BM_interp_alu);
 BENCHMARK(BM_jit_alu);
 BENCHMARK(BM_checked_alu);
+BENCHMARK(BM_native_alu4);
+BENCHMARK(BM_interp_alu4);
+BENCHMARK(BM_jit_alu4);
+BENCHMARK(BM_checked_alu4);
 BENCHMARK(BM_native_map);
 BENCHMARK(BM_interp_map);
 BENCHMARK(BM_jit_map);
@@ -412,7 +478,7 @@ class ratio_reporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     std::printf("\n%-6s %12s %12s %12s %14s %14s %16s\n", "shape", "native ns", "interp ns",
                 "jit ns", "interp/jit", "jit/native", "checked/interp");
-    for (const char* s : {"alu", "map", "hmap", "calls", "lfu", "empty", "kfunc"}) {
+    for (const char* s : {"alu", "alu4", "map", "hmap", "calls", "lfu", "empty", "kfunc"}) {
       const std::string n = s;
       const double na = ns_["BM_native_" + n], in = ns_["BM_interp_" + n], ji = ns_["BM_jit_" + n];
       const double ch = ns_["BM_checked_" + n];
