@@ -44,14 +44,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mmbpf::bpf;
-  if (size > 8192) return -1;
   uint8_t ctx[64];
-  std::memset(ctx, 0xa5, sizeof ctx);
-  if (size >= 128) {
-    size -= 64;
-    std::memcpy(ctx, data + size, 64);
-  }
-  input in{data, size};
+  input in{nullptr, 0};
+  if (!split_fuzz_input(data, size, in, ctx)) return -1;
   generator g(in);
   const std::string text = g.program();
   ++stats.generated;

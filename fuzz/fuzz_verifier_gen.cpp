@@ -112,14 +112,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mmbpf::bpf;
-  if (size > 8192) return -1;
   uint8_t ctx_in[64];
-  std::memset(ctx_in, 0xa5, sizeof ctx_in);
-  if (size >= 128) {  // the last 64 bytes are the context
-    size -= 64;
-    std::memcpy(ctx_in, data + size, 64);
-  }
-  input in{data, size};
+  input in{nullptr, 0};
+  if (!split_fuzz_input(data, size, in, ctx_in)) return -1;
   generator g(in);
   const std::string text = g.program();
   ++stats.generated;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace {
@@ -34,6 +35,20 @@ struct input {
   bool flaw() { return u8() >= 224; }
   bool empty() const { return n == 0; }
 };
+
+// A fuzzer's input: at most 8 KB (false beyond, for libFuzzer to drop), whose last 64 bytes are
+// the program's context when it has at least 128 (else the context is 0xa5 throughout) and
+// whose other bytes drive the generator.
+inline bool split_fuzz_input(const uint8_t* data, size_t size, input& gen, uint8_t ctx[64]) {
+  if (size > 8192) return false;
+  std::memset(ctx, 0xa5, 64);
+  if (size >= 128) {
+    size -= 64;
+    std::memcpy(ctx, data + size, 64);
+  }
+  gen = input{data, size};
+  return true;
+}
 
 // ---- the generator -----------------------------------------------------------------------------
 
