@@ -15,9 +15,9 @@
 //
 // The cost of a run (a struct_ops hook call): a program whose calls never reach host code that
 // could look at the run (helpers, kfuncs) needs no run_ctx: its entry builds the frame state and
-// the stack in its own native frame, so such a run is one call from engine::run; the others run with a run_ctx and a stack kept per thread and nesting
-// level, set up when a level first runs the program, so that a hook called repeatedly pays only
-// for what a run changes.
+// the stack in its own native frame, so such a run is one call from engine::run; the others run
+// with a run_ctx and a stack kept per thread and nesting level, set up when a level first runs
+// the program, so that a hook called repeatedly pays only for what a run changes.
 //
 // Simplified: no constant blinding, no tail calls, no exception tables (PROBE_MEM loads compare
 // the address against the interpreter's null-page floor instead); r1-r5 after a helper call
@@ -88,7 +88,7 @@ class jit_image {
   int inlined_lookups_ = 0;
   bool needs_run_ctx_ = true;  // false: no call reaches host code that may use run_ctx
   std::vector<entry_fn> entries_;  // per subprogram, in subprog_starts order
-  entry_fn entry0_ = nullptr;      // entries_[0]
+  entry_fn entry0_ = nullptr;      // entries_[0], without the vector's load on a hook call
   const bool* stats_enabled_ = nullptr;  // the program's runtime's
   const bpf_prog* prog_ = nullptr;
 };
