@@ -192,6 +192,22 @@ static __always_inline void submit(struct cap_record *r)
 	count(CAP_CNT_EMITTED, 1);
 }
 
+/* Sends a copy of rec, built on the stack, through the ring buffer; its pid is the current
+ * process's unless rec names one. */
+static __always_inline int emit(const struct cap_record *rec)
+{
+	struct cap_record *r = reserve();
+	__u32 pid;
+
+	if (!r)
+		return 0;
+	pid = rec->pid ? rec->pid : r->pid;
+	*r = *rec;
+	r->pid = pid;
+	submit(r);
+	return 0;
+}
+
 static __always_inline struct file *fd_file(__u64 fd)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -246,7 +262,6 @@ static __always_inline int rw_exit(struct sys_exit_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending *p = bpf_map_lookup_elem(&inflight, &id);
-	struct cap_record *r;
 	struct cap_record tmp = {};
 	__u64 done;
 
@@ -257,26 +272,17 @@ static __always_inline int rw_exit(struct sys_exit_ctx *ctx)
 		return 0;
 	}
 	done = ctx->ret;
-	r = reserve();
-	if (!r) {
-		bpf_map_delete_elem(&inflight, &id);
-		return 0;
-	}
-	r->kind = p->kind;
-	r->dev = tmp.dev;
-	r->ino = tmp.ino;
-	r->size = tmp.size;
-	r->len = done;
+	tmp.kind = p->kind;
+	tmp.len = done;
 	if (p->positional) {
-		r->off = p->pos;
+		tmp.off = p->pos;
 	} else { /* f_pos has moved past what was done; O_APPEND writes included */
 		struct file *f = p->file;
 
-		r->off = BPF_CORE_READ(f, f_pos) - done;
+		tmp.off = BPF_CORE_READ(f, f_pos) - done;
 	}
 	bpf_map_delete_elem(&inflight, &id);
-	submit(r);
-	return 0;
+	return emit(&tmp);
 }
 
 SEC("tracepoint/syscalls/sys_enter_read")
@@ -300,7 +306,6 @@ int exit_pwrite64(struct sys_exit_ctx *ctx) { return rw_exit(ctx); }
 static __always_inline int fd_event(__u64 fd, __u8 kind, __u64 off, __u64 len, __u32 aux)
 {
 	struct cap_record tmp = {};
-	struct cap_record *r;
 	struct file *f;
 
 	if (!in_target())
@@ -308,18 +313,11 @@ static __always_inline int fd_event(__u64 fd, __u8 kind, __u64 off, __u64 len, _
 	f = fd_file(fd);
 	if (!f || !file_id(f, &tmp))
 		return 0;
-	r = reserve();
-	if (!r)
-		return 0;
-	r->kind = kind;
-	r->dev = tmp.dev;
-	r->ino = tmp.ino;
-	r->size = tmp.size;
-	r->off = off;
-	r->len = len;
-	r->aux = aux;
-	submit(r);
-	return 0;
+	tmp.kind = kind;
+	tmp.off = off;
+	tmp.len = len;
+	tmp.aux = aux;
+	return emit(&tmp);
 }
 
 SEC("tracepoint/syscalls/sys_enter_fadvise64")
@@ -340,19 +338,10 @@ int enter_ftruncate(struct sys_enter_ctx *ctx)
 static __always_inline int page_event(__u8 kind, __u32 dev, __u64 ino, __u64 off, __u64 len,
 				      __u32 aux)
 {
-	struct cap_record *r;
+	struct cap_record rec = {.kind = kind, .dev = dev, .ino = ino, .off = off, .len = len,
+				 .aux = aux};
 
-	r = reserve();
-	if (!r)
-		return 0;
-	r->kind = kind;
-	r->dev = dev;
-	r->ino = ino;
-	r->off = off;
-	r->len = len;
-	r->aux = aux;
-	submit(r);
-	return 0;
+	return emit(&rec);
 }
 
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
@@ -399,7 +388,6 @@ static __always_inline int fault_event(__u8 kind, struct address_space *mapping,
 				       __u64 last)
 {
 	struct cap_record tmp = {};
-	struct cap_record *r;
 
 	if (!in_target() || !mapping_id(mapping, &tmp))
 		return 0;
@@ -407,17 +395,10 @@ static __always_inline int fault_event(__u8 kind, struct address_space *mapping,
 		count(CAP_CNT_FAULTS, 1);
 	else
 		count(CAP_CNT_MAP_PAGES, last - first + 1);
-	r = reserve();
-	if (!r)
-		return 0;
-	r->kind = kind;
-	r->dev = tmp.dev;
-	r->ino = tmp.ino;
-	r->size = tmp.size;
-	r->off = first;
-	r->len = last - first + 1;
-	submit(r);
-	return 0;
+	tmp.kind = kind;
+	tmp.off = first;
+	tmp.len = last - first + 1;
+	return emit(&tmp);
 }
 
 /* trace_mm_filemap_fault(struct address_space *mapping, pgoff_t index) */
@@ -441,35 +422,23 @@ int process_fork(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *parent = (struct task_struct *)ctx->args[0];
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
-	struct cap_record *r;
 	int ctgid = BPF_CORE_READ(child, tgid);
 	int ptgid = BPF_CORE_READ(parent, tgid);
+	struct cap_record rec = {.kind = CAP_FORK, .pid = ctgid, .aux = ptgid};
 
 	if (ctgid == ptgid || !in_target()) /* a thread, or not ours */
 		return 0;
-	r = reserve();
-	if (!r)
-		return 0;
-	r->kind = CAP_FORK;
-	r->pid = ctgid;
-	r->aux = ptgid;
-	submit(r);
-	return 0;
+	return emit(&rec);
 }
 
 SEC("tracepoint/sched/sched_process_exit")
 int process_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct cap_record *r;
+	struct cap_record rec = {.kind = CAP_EXIT};
 
 	bpf_map_delete_elem(&inflight, &id);
 	if ((__u32)id != (__u32)(id >> 32) || !in_target()) /* the group leader only */
 		return 0;
-	r = reserve();
-	if (!r)
-		return 0;
-	r->kind = CAP_EXIT;
-	submit(r);
-	return 0;
+	return emit(&rec);
 }
