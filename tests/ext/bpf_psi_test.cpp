@@ -52,6 +52,12 @@ struct psi_harness {
   void set(bpf::bpf_object& o, const char* map, uint32_t k, uint64_t v) {
     ASSERT_EQ(rt.map(o.find_map(map)->fd)->update_elem(&k, &v, BPF_ANY), 0);
   }
+  // psi_args.bpf.o with its `cgid` set to /a's id: its init creates its triggers on /a.
+  result<bpf::bpf_object*> load_args_on_a() {
+    auto o = load("tests/ext/progs/psi_args.bpf.o");
+    if (o) set(**o, "cgid", 0, cgroup_id(1));
+    return o;
+  }
   int64_t result_of(bpf::bpf_object& o, uint32_t what) {
     auto* v = static_cast<int64_t*>(rt.map(o.find_map("results")->fd)->lookup_elem(&what));
     return v ? *v : INT64_MIN;
@@ -93,9 +99,8 @@ struct psi_harness {
 
 TEST(BpfPsi, CreateTriggerValidatesAsPsiTriggerCreate) {
   psi_harness h;
-  auto o = h.load("tests/ext/progs/psi_args.bpf.o");
+  auto o = h.load_args_on_a();
   ASSERT_TRUE(o.ok()) << o.err().msg;
-  h.set(**o, "cgid", 0, h.cgroup_id(1));
   auto r = h.fam.attach(**o);
   ASSERT_TRUE(r.ok()) << r.err().msg;
   EXPECT_EQ(h.result_of(**o, PR_WIN_SMALL), -EINVAL);  // window < 500 ms
@@ -150,9 +155,8 @@ TEST(BpfPsi, OneInstanceSystemWide) {
 
 TEST(BpfPsi, IoTriggerFiresOnTheThrashingCgroupAndNewCgroupsAreReported) {
   psi_harness h;
-  auto o = h.load("tests/ext/progs/psi_args.bpf.o");
+  auto o = h.load_args_on_a();
   ASSERT_TRUE(o.ok()) << o.err().msg;
-  h.set(**o, "cgid", 0, h.cgroup_id(1));
   ASSERT_TRUE(h.fam.attach(**o).ok());
   h.setup_tasks();
   h.thrash(100);  // re-reads, ~0.2 s: /a waits for the device most of the time
@@ -173,9 +177,8 @@ TEST(BpfPsi, IoTriggerFiresOnTheThrashingCgroupAndNewCgroupsAreReported) {
 // handle_cgroup_offline at the next evaluation, once, and its triggers stop.
 TEST(BpfPsi, ACgroupGoingOfflineIsReportedAndItsTriggersGo) {
   psi_harness h;
-  auto o = h.load("tests/ext/progs/psi_args.bpf.o");
+  auto o = h.load_args_on_a();
   ASSERT_TRUE(o.ok()) << o.err().msg;
-  h.set(**o, "cgid", 0, h.cgroup_id(1));
   ASSERT_TRUE(h.fam.attach(**o).ok());
   h.setup_tasks();
   h.thrash(20);
